@@ -1,0 +1,4 @@
+from .configuration_gau_alpha import GAUAlphaConfig
+from .configuration_roformer_v2 import RoFormerV2Config
+
+__all__ = ["GAUAlphaConfig", "RoFormerV2Config"]

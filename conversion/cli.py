@@ -1,0 +1,43 @@
+"""`kexue-convert`: convert published checkpoints into transformers folders."""
+
+import argparse
+import logging
+import sys
+
+from .bert4keras import DEFAULT_NUMERICS, NUMERICS, RULES, convert_bert4keras
+from .mapping import ConversionError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kexue-convert", description=__doc__)
+    formats = parser.add_subparsers(dest="format", required=True)
+    bert4keras = formats.add_parser("bert4keras", help="a bert4keras release of RoFormerV2 or GAU-α (TF checkpoint)")
+    bert4keras.add_argument("src_dir", help="unzipped release: bert_config.json, bert_model.ckpt.*, vocab.txt")
+    bert4keras.add_argument("out_dir", help="transformers folder to write (must not exist, unless --overwrite)")
+    bert4keras.add_argument("--model-type", choices=sorted(RULES), help="default: detected from the variable names")
+    bert4keras.add_argument(
+        "--numerics", choices=sorted(NUMERICS), default=DEFAULT_NUMERICS,
+        help="bert4keras release whose numerics to reproduce (default: %(default)s, what the weights were trained with)",
+    )
+    bert4keras.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
+    bert4keras.add_argument("--max-shard-size", default="2GB", help="safetensors shard size (default: %(default)s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    try:
+        out_dir = convert_bert4keras(
+            args.src_dir, args.out_dir, model_type=args.model_type, numerics=args.numerics,
+            overwrite=args.overwrite, max_shard_size=args.max_shard_size,
+        )
+    except (ConversionError, FileExistsError) as error:
+        print(f"kexue-convert: error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,394 @@
+"""Building blocks shared by the kexue encoders (RoFormerV2, GAU-α), faithful to bert4keras.
+
+Everything here is exported next to the model files as Hub remote code, so it imports only torch and
+transformers. Numerics follow bert4keras (`backend.py`, `layers.py`); file:line references are to
+bojone/bert4keras c1ae0dc (= v0.11.5) unless a version is named.
+"""
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+from transformers import initialization as init
+from transformers.masking_utils import create_bidirectional_mask
+from transformers.modeling_outputs import (
+    BaseModelOutput,
+    MaskedLMOutput,
+    MultipleChoiceModelOutput,
+    QuestionAnsweringModelOutput,
+    SequenceClassifierOutput,
+    TokenClassifierOutput,
+)
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+from transformers.utils import can_return_tuple
+
+
+def rms_norm(hidden_states: torch.Tensor, eps: float) -> torch.Tensor:
+    """bert4keras `LayerNormalization(zero_mean=False, scale=False, offset=False)`: x / sqrt(mean(x²) + eps).
+
+    No gain and no bias, so the checkpoints hold no weights for it. bert4keras divides by the square root
+    (layers.py:733-741); so do we. Computed in float32 whatever the activation dtype.
+    """
+    variance = hidden_states.float().pow(2).mean(-1, keepdim=True)
+    return (hidden_states.float() / torch.sqrt(variance + eps)).to(hidden_states.dtype)
+
+
+class RMSNorm(nn.Module):
+    """Parameter-free RMS norm as a module, so that the block structure reads as in bert4keras."""
+
+    def __init__(self, eps: float):
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return rms_norm(hidden_states, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"eps={self.eps}"
+
+
+def rotary_tables(
+    position_ids: torch.Tensor, dim: int, theta: float, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin tables of interleaved RoPE, each (batch, seq, dim), every value repeated on pairs (2i, 2i+1).
+
+    Computed on the fly rather than kept in a buffer: a non-persistent buffer is left uninitialised when
+    transformers builds the model on the meta device, the failure that makes existing ports compute garbage.
+    Built in float32 like bert4keras' `sinusoidal_embeddings` (backend.py:336-345): frequency
+    pow(theta, -2i/dim), angle = position * frequency in one float32 multiply.
+    """
+    exponents = torch.arange(0, dim // 2, dtype=torch.float32, device=position_ids.device) * (-2.0 / dim)
+    inv_freq = torch.pow(torch.tensor(theta, dtype=torch.float32, device=position_ids.device), exponents)
+    angles = position_ids.float()[..., None] * inv_freq  # (batch, seq, dim / 2)
+    cos = angles.cos().repeat_interleave(2, dim=-1)
+    sin = angles.sin().repeat_interleave(2, dim=-1)
+    return cos.to(dtype), sin.to(dtype)
+
+
+def apply_rotary(states: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Interleaved ("GPT-J") rotation of the pairs (2i, 2i+1), as bert4keras backend.py:359-377.
+
+    Not Llama's rotate_half: bert4keras rotates adjacent dimensions, and keeping its layout keeps the
+    summation order of q·k the same as the original.
+    """
+    rotated = torch.stack((-states[..., 1::2], states[..., ::2]), dim=-1).flatten(-2)
+    return states * cos + rotated * sin
+
+
+def eager_attention_forward(
+    module: nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float,
+    dropout: float = 0.0,
+    **kwargs,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference attention: softmax(q·kᵀ · scaling + mask) · v, on (batch, heads, seq, dim) inputs.
+
+    Returns the output as (batch, seq, heads, dim_v) and the probabilities; the SDPA and flash back-ends of
+    transformers' `ALL_ATTENTION_FUNCTIONS` have the same contract. Padded keys get probability 0 exactly,
+    as with bert4keras' -1e12 (<= 0.11.4) or -inf (0.11.5) masking.
+    """
+    scores = torch.matmul(query, key.transpose(2, 3)) * scaling  # (batch, heads, seq_q, seq_k)
+    if attention_mask is not None:
+        scores = scores + attention_mask
+    probs = nn.functional.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
+    probs = nn.functional.dropout(probs, p=dropout, training=module.training)
+    output = torch.matmul(probs, value).transpose(1, 2).contiguous()
+    return output, probs
+
+
+def attention_function(config) -> Callable:
+    """The attention back-end chosen by `config._attn_implementation` (eager, sdpa, flash_attention_2, ...)."""
+    return ALL_ATTENTION_FUNCTIONS.get_interface(config._attn_implementation, eager_attention_forward)
+
+
+class EncoderEmbeddings(nn.Module):
+    """Token + segment embeddings, dropout, then the RMS norm (bert4keras models.py:1243-1281).
+
+    No absolute positions. bert4keras applies dropout *before* the norm; the existing ports swap the two.
+    """
+
+    def __init__(self, config):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.norm = RMSNorm(config.rms_norm_eps)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None,
+        token_type_ids: torch.Tensor | None,
+        inputs_embeds: torch.Tensor | None,
+    ) -> torch.Tensor:
+        if inputs_embeds is None:
+            inputs_embeds = self.word_embeddings(input_ids)
+        if token_type_ids is None:
+            token_type_ids = torch.zeros(inputs_embeds.shape[:2], dtype=torch.long, device=inputs_embeds.device)
+        embeddings = inputs_embeds + self.token_type_embeddings(token_type_ids)
+        return self.norm(self.dropout(embeddings))
+
+
+def init_bert4keras_(weight: torch.Tensor, tf_shape: tuple[int, int], num_layers: int, order: int) -> None:
+    """bert4keras' `RoFormerV2.initializer` (models.py:1224-1233) for a kernel of TensorFlow shape [in, out].
+
+    The fan is the second dimension when the first is above 10000 (the 12000-token embedding) or below 10
+    (the segment embedding), else the first. Truncated normal at ±2σ; 1.13684723 undoes the variance lost to
+    the truncation, and the num_layers^(-1/order) gain keeps deep post-norm stacks trainable.
+    """
+    rows, cols = tf_shape
+    fan = cols if (rows > 10000 or rows < 10) else rows
+    std = 1.13684723 / math.sqrt(fan) * num_layers ** (-1.0 / order)
+    init.trunc_normal_(weight, mean=0.0, std=std, a=-2 * std, b=2 * std)
+
+
+class Bert4KerasPreTrainedModel(PreTrainedModel):
+    """Capability flags and initialisation shared by the bert4keras encoders.
+
+    `_init_weights` reproduces bert4keras' initializer for training from scratch; `init_order` is 2 for
+    RoFormerV2 and 3 for GAU-α (GAU-alpha models.py:12-13).
+    """
+
+    base_model_prefix = "model"
+    main_input_name = "input_ids"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    init_order: int = 2
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        num_layers = self.config.num_hidden_layers
+        if isinstance(module, nn.Linear):
+            # torch stores Linear weights as [out, in]; bert4keras computes the fan on TF's [in, out].
+            init_bert4keras_(module.weight, (module.in_features, module.out_features), num_layers, self.init_order)
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            init_bert4keras_(module.weight, tuple(module.weight.shape), num_layers, self.init_order)
+
+
+class EncoderModel(Bert4KerasPreTrainedModel):
+    """The bert4keras `Transformer.call` skeleton: embeddings, then the layers, then nothing (no final norm).
+
+    Subclasses set `layer_class` and the `rotary_dim` property (the width rotated by RoPE). The attention mask defaults to `input_ids != pad_token_id`,
+    as bert4keras derives it; masked positions are masked as keys only, as in bert4keras.
+    """
+
+    layer_class: type[nn.Module]
+    rotary_dim: int
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.embeddings = EncoderEmbeddings(config)
+        self.layers = nn.ModuleList(self.layer_class(config) for _ in range(config.num_hidden_layers))
+        self.post_init()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embeddings.word_embeddings
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.embeddings.word_embeddings = value
+
+    @can_return_tuple
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.LongTensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
+        **kwargs,
+    ) -> BaseModelOutput:
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("Pass exactly one of input_ids or inputs_embeds")
+        output_attentions = self.config.output_attentions if output_attentions is None else output_attentions
+        output_hidden_states = (
+            self.config.output_hidden_states if output_hidden_states is None else output_hidden_states
+        )
+        if output_attentions and self.config._attn_implementation != "eager":
+            raise ValueError(
+                f"output_attentions=True needs attn_implementation='eager' (the {self.config._attn_implementation!r}"
+                " kernel does not return attention probabilities); load with attn_implementation='eager' or call "
+                "model.set_attn_implementation('eager')"
+            )
+
+        hidden_states = self.embeddings(input_ids, token_type_ids, inputs_embeds)
+        batch_size, seq_length = hidden_states.shape[:2]
+        if attention_mask is None:
+            if input_ids is not None and self.config.pad_token_id is not None:
+                attention_mask = (input_ids != self.config.pad_token_id).long()
+            else:
+                attention_mask = torch.ones(batch_size, seq_length, dtype=torch.long, device=hidden_states.device)
+        if position_ids is None:
+            position_ids = torch.arange(seq_length, device=hidden_states.device).expand(batch_size, -1)
+        position_embeddings = rotary_tables(position_ids, self.rotary_dim, self.config.rope_theta, hidden_states.dtype)
+        mask = create_bidirectional_mask(
+            config=self.config, inputs_embeds=hidden_states, attention_mask=attention_mask
+        )
+
+        all_hidden_states = (hidden_states,) if output_hidden_states else None
+        all_attentions = () if output_attentions else None
+        for layer in self.layers:
+            hidden_states, attentions = layer(
+                hidden_states, mask, position_embeddings, padding_mask=attention_mask, **kwargs
+            )
+            if output_hidden_states:
+                all_hidden_states += (hidden_states,)
+            if output_attentions:
+                all_attentions += (attentions,)
+        return BaseModelOutput(
+            last_hidden_state=hidden_states, hidden_states=all_hidden_states, attentions=all_attentions
+        )
+
+
+# Task heads. Each model file declares them as `class XForY(EncoderForY, XPreTrainedModel)` with
+# `backbone_class = XModel`, so the heads are written once and every model gets the same behaviour.
+
+
+def head_dropout(config) -> nn.Dropout:
+    rate = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+    return nn.Dropout(rate)
+
+
+class EncoderForMaskedLM:
+    """MLM head as released: dropout, then logits = h · Eᵀ with the token embedding E, no bias
+    (bert4keras models.py:1374-1410, `with_mlm='linear'`)."""
+
+    backbone_class: type[nn.Module]
+    _tied_weights_keys = {"lm_head.weight": "model.embeddings.word_embeddings.weight"}
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.model = self.backbone_class(config)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.post_init()
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head
+
+    def set_output_embeddings(self, new_embeddings: nn.Linear) -> None:
+        self.lm_head = new_embeddings
+
+    @can_return_tuple
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                inputs_embeds=None, labels=None, **kwargs) -> MaskedLMOutput:
+        outputs = self.model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+                             position_ids=position_ids, inputs_embeds=inputs_embeds, **kwargs)
+        logits = self.lm_head(self.dropout(outputs.last_hidden_state))
+        loss = None if labels is None else self.loss_function(logits, labels, vocab_size=self.config.vocab_size)
+        return MaskedLMOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states,
+                              attentions=outputs.attentions)
+
+
+class EncoderForSequenceClassification:
+    """Classifier on the first token ([CLS]), as in Su's CLUE scripts (roformer-v2 clue/afqmc.py:66-71).
+
+    The released models have no pooler, so none is invented here."""
+
+    backbone_class: type[nn.Module]
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.model = self.backbone_class(config)
+        self.dropout = head_dropout(config)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    @can_return_tuple
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                inputs_embeds=None, labels=None, **kwargs) -> SequenceClassifierOutput:
+        outputs = self.model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+                             position_ids=position_ids, inputs_embeds=inputs_embeds, **kwargs)
+        logits = self.classifier(self.dropout(outputs.last_hidden_state[:, 0]))
+        loss = None if labels is None else self.loss_function(labels, logits, self.config)
+        return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states,
+                                        attentions=outputs.attentions)
+
+
+class EncoderForMultipleChoice:
+    """One score per choice from its first token; inputs are (batch, num_choices, seq)."""
+
+    backbone_class: type[nn.Module]
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.model = self.backbone_class(config)
+        self.dropout = head_dropout(config)
+        self.classifier = nn.Linear(config.hidden_size, 1)
+        self.post_init()
+
+    @can_return_tuple
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                inputs_embeds=None, labels=None, **kwargs) -> MultipleChoiceModelOutput:
+        reference = input_ids if input_ids is not None else inputs_embeds
+        num_choices = reference.shape[1]
+
+        def flat(tensor):  # (batch, choices, seq, ...) -> (batch * choices, seq, ...)
+            return None if tensor is None else tensor.flatten(0, 1)
+
+        outputs = self.model(flat(input_ids), attention_mask=flat(attention_mask),
+                             token_type_ids=flat(token_type_ids), position_ids=flat(position_ids),
+                             inputs_embeds=flat(inputs_embeds), **kwargs)
+        logits = self.classifier(self.dropout(outputs.last_hidden_state[:, 0])).view(-1, num_choices)
+        loss = None if labels is None else nn.functional.cross_entropy(logits.float(), labels)
+        return MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states,
+                                         attentions=outputs.attentions)
+
+
+class EncoderForTokenClassification:
+    """A label per token."""
+
+    backbone_class: type[nn.Module]
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.model = self.backbone_class(config)
+        self.dropout = head_dropout(config)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.post_init()
+
+    @can_return_tuple
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                inputs_embeds=None, labels=None, **kwargs) -> TokenClassifierOutput:
+        outputs = self.model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+                             position_ids=position_ids, inputs_embeds=inputs_embeds, **kwargs)
+        logits = self.classifier(self.dropout(outputs.last_hidden_state))
+        loss = None if labels is None else self.loss_function(logits, labels, self.config)
+        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states,
+                                     attentions=outputs.attentions)
+
+
+class EncoderForQuestionAnswering:
+    """Extractive QA: start and end logits per token."""
+
+    backbone_class: type[nn.Module]
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.model = self.backbone_class(config)
+        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        self.post_init()
+
+    @can_return_tuple
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                inputs_embeds=None, start_positions=None, end_positions=None,
+                **kwargs) -> QuestionAnsweringModelOutput:
+        outputs = self.model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+                             position_ids=position_ids, inputs_embeds=inputs_embeds, **kwargs)
+        start_logits, end_logits = self.qa_outputs(outputs.last_hidden_state).unbind(dim=-1)
+        loss = None
+        if start_positions is not None and end_positions is not None:
+            loss = self.loss_function(start_logits, end_logits, start_positions, end_positions)
+        return QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits.contiguous(),
+                                            end_logits=end_logits.contiguous(),
+                                            hidden_states=outputs.hidden_states, attentions=outputs.attentions)
