@@ -57,6 +57,11 @@ class GAUAlphaConfig(PreTrainedConfig):
     pad_token_id: int | None = 0
     tie_word_embeddings: bool = True
 
+    def __post_init__(self, **kwargs):
+        super().__post_init__(**kwargs)
+        # Check here too: a bad field then raises a plain ValueError naming it, not strict's wrapper error.
+        self.validate_architecture()
+
     def validate_architecture(self):
         super().validate_architecture()
         check_positive(self, "vocab_size", "hidden_size", "num_hidden_layers", "intermediate_size",

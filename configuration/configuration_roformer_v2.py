@@ -58,6 +58,11 @@ class RoFormerV2Config(PreTrainedConfig):
     def head_dim(self) -> int:
         return self.hidden_size // self.num_attention_heads
 
+    def __post_init__(self, **kwargs):
+        super().__post_init__(**kwargs)
+        # Check here too: a bad field then raises a plain ValueError naming it, not strict's wrapper error.
+        self.validate_architecture()
+
     def validate_architecture(self):
         super().validate_architecture()
         check_positive(self, "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",

@@ -12,6 +12,8 @@ such as `fill-mask` work; bert4keras would split them into "[", "mask", "]".
 """
 
 import os
+import re
+import unicodedata
 
 from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import WordPiece
@@ -26,6 +28,44 @@ CJK_RANGES = (
 # bert4keras `Tokenizer._is_punctuation`: ASCII symbol ranges and every Unicode `P*` category.
 PUNCTUATION = r"\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e\p{P}"
 CASED = r"[\p{Lu}\p{Ll}\p{Lt}]"
+# bert4keras `Tokenizer._cjk_punctuation()` plus the symbols its `decode` glues to the next token.
+GLUED_PUNCTUATION = (
+    "＂＃＄％＆＇（）＊＋，－／：；＜＝＞＠［＼］＾＿｀｛｜｝～｟｠｢｣､\u3000、〃〈〉《》「」『』【】〔〕〖〗〘〙〚〛〜〝〞〟〰〾〿–—‘’‛“”„‟…‧﹏﹑﹔·！？｡。"
+    "+-/={(<["
+)
+
+
+def is_cjk(char: str) -> bool:
+    return re.fullmatch(f"[{CJK_RANGES}]", char) is not None
+
+
+def is_punctuation(char: str) -> bool:
+    code = ord(char)
+    return 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126 or (
+        unicodedata.category(char).startswith("P")
+    )
+
+
+def join_tokens(tokens: list[str]) -> str:
+    """bert4keras `Tokenizer.decode`: CJK characters joined without spaces, word pieces merged, spaces
+    after punctuation except the CJK punctuation and opening symbols, "it ' s" → "it's", "3. 5" → "3.5"."""
+    text = ""
+    for index, token in enumerate(tokens):
+        if token.startswith("##"):
+            text += token[2:]
+        elif len(token) == 1 and is_cjk(token):
+            text += token
+        elif len(token) == 1 and is_punctuation(token):
+            text += token + " "
+        elif index > 0 and text and is_cjk(text[-1]):
+            text += token
+        else:
+            text += " " + token
+    text = re.sub(" +", " ", text)
+    text = re.sub("' (re|m|s|t|ve|d|ll) ", "'\\1 ", text)
+    text = re.sub(f"({'|'.join(re.escape(char) for char in GLUED_PUNCTUATION)}) ", "\\1", text)
+    text = re.sub(r"(\d\.) (\d)", "\\1\\2", text)
+    return text.strip()
 
 
 def load_vocab(path: str | os.PathLike) -> dict[str, int]:
@@ -135,6 +175,13 @@ class Bert4KerasTokenizer(TokenizersBackend):
             pair=f"{cls}:0 $A:0 {sep}:0 $B:{second_type} {sep}:{second_type}",
             special_tokens=[(cls, self.cls_token_id), (sep, self.sep_token_id)],
         )
+
+    def _decode(self, token_ids, skip_special_tokens: bool = False, clean_up_tokenization_spaces=None, **kwargs) -> str:
+        """Text as bert4keras' `decode` writes it: no spaces between Chinese characters."""
+        if isinstance(token_ids, int):
+            token_ids = [token_ids]
+        tokens = self.convert_ids_to_tokens(list(token_ids), skip_special_tokens=skip_special_tokens)
+        return join_tokens(tokens)
 
     def _encode_plus(self, text, text_pair=None, add_special_tokens=True,
                      truncation_strategy=TruncationStrategy.DO_NOT_TRUNCATE,
