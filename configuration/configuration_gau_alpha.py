@@ -64,8 +64,17 @@ class GAUAlphaConfig(PreTrainedConfig):
 
     def validate_architecture(self):
         super().validate_architecture()
-        check_positive(self, "vocab_size", "hidden_size", "num_hidden_layers", "intermediate_size",
-                       "attention_key_size", "type_vocab_size", "max_position_embeddings", "softmax_plus_min_length")
+        check_positive(
+            self,
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "intermediate_size",
+            "attention_key_size",
+            "type_vocab_size",
+            "max_position_embeddings",
+            "softmax_plus_min_length",
+        )
         check_probability(self, "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout")
         check_positive_float(self, "rms_norm_eps", "rope_theta")
         check_activation(self, "hidden_act")

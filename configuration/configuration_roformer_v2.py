@@ -65,8 +65,16 @@ class RoFormerV2Config(PreTrainedConfig):
 
     def validate_architecture(self):
         super().validate_architecture()
-        check_positive(self, "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                       "intermediate_size", "type_vocab_size", "max_position_embeddings")
+        check_positive(
+            self,
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "type_vocab_size",
+            "max_position_embeddings",
+        )
         check_probability(self, "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout")
         check_positive_float(self, "rms_norm_eps", "rope_theta")
         check_activation(self, "hidden_act")

@@ -18,9 +18,10 @@ from tqdm.auto import tqdm
 from ..configuration import GAUAlphaConfig, RoFormerV2Config
 from ..modeling import Bert4KerasTokenizer, GAUAlphaForMaskedLM, RoFormerV2ForMaskedLM
 from ..modeling.tokenization_bert4keras import load_vocab
-from .mapping import ConversionError, MappingPlan, Rule, convert_tensors, plan_mapping, transpose
+from .errors import ConversionError
+from .mapping import MappingPlan, Rule, convert_tensors, plan_mapping, transpose
 from .output import atomic_directory, write_json_atomic
-from .tf_checkpoint import CheckpointError, TFCheckpoint
+from .tf_checkpoint import TFCheckpoint
 
 logger = logging.getLogger(__name__)
 
@@ -42,21 +43,27 @@ EMBEDDINGS = [
     Rule(r"bert/embeddings/word_embeddings",           "model.embeddings.word_embeddings.weight"),
     Rule(r"bert/embeddings/token_type_embeddings",     "model.embeddings.token_type_embeddings.weight"),
 ]
+# Layer prefixes: RoFormerV2 keeps BERT's names, GAU-α has its own; both become model.layers.<i>.
+BERT, GAU, LAYER = r"bert/encoder/layer_(\d+)", r"GAU_alpha/encoder/layer_(\d+)/gau", r"model.layers.\1"
 RULES = {
-    "roformer_v2": EMBEDDINGS + [
-        Rule(r"bert/encoder/layer_(\d+)/attention/self/query/kernel",   r"model.layers.\1.self_attn.q_proj.weight", transpose),
-        Rule(r"bert/encoder/layer_(\d+)/attention/self/key/kernel",     r"model.layers.\1.self_attn.k_proj.weight", transpose),
-        Rule(r"bert/encoder/layer_(\d+)/attention/self/value/kernel",   r"model.layers.\1.self_attn.v_proj.weight", transpose),
-        Rule(r"bert/encoder/layer_(\d+)/attention/output/dense/kernel", r"model.layers.\1.self_attn.o_proj.weight", transpose),
-        Rule(r"bert/encoder/layer_(\d+)/intermediate/dense/kernel",     r"model.layers.\1.feed_forward.up_proj.weight", transpose),
-        Rule(r"bert/encoder/layer_(\d+)/output/dense/kernel",           r"model.layers.\1.feed_forward.down_proj.weight", transpose),
-    ] + IGNORED,
-    "gau_alpha": EMBEDDINGS + [
-        Rule(r"GAU_alpha/encoder/layer_(\d+)/gau/i_dense/kernel",          r"model.layers.\1.gau.i_proj.weight", transpose),
-        Rule(r"GAU_alpha/encoder/layer_(\d+)/gau/o_dense/kernel",          r"model.layers.\1.gau.o_proj.weight", transpose),
-        Rule(r"GAU_alpha/encoder/layer_(\d+)/gau/q_scaleoffset/gamma",     r"model.layers.\1.gau.q_scale"),
-        Rule(r"GAU_alpha/encoder/layer_(\d+)/gau/k_scaleoffset/gamma",     r"model.layers.\1.gau.k_scale"),
-    ] + IGNORED,
+    "roformer_v2": [
+        *EMBEDDINGS,
+        Rule(rf"{BERT}/attention/self/query/kernel",   rf"{LAYER}.self_attn.q_proj.weight",         transpose),
+        Rule(rf"{BERT}/attention/self/key/kernel",     rf"{LAYER}.self_attn.k_proj.weight",         transpose),
+        Rule(rf"{BERT}/attention/self/value/kernel",   rf"{LAYER}.self_attn.v_proj.weight",         transpose),
+        Rule(rf"{BERT}/attention/output/dense/kernel", rf"{LAYER}.self_attn.o_proj.weight",         transpose),
+        Rule(rf"{BERT}/intermediate/dense/kernel",     rf"{LAYER}.feed_forward.up_proj.weight",     transpose),
+        Rule(rf"{BERT}/output/dense/kernel",           rf"{LAYER}.feed_forward.down_proj.weight",   transpose),
+        *IGNORED,
+    ],
+    "gau_alpha": [
+        *EMBEDDINGS,
+        Rule(rf"{GAU}/i_dense/kernel",                 rf"{LAYER}.gau.i_proj.weight",               transpose),
+        Rule(rf"{GAU}/o_dense/kernel",                 rf"{LAYER}.gau.o_proj.weight",               transpose),
+        Rule(rf"{GAU}/q_scaleoffset/gamma",            rf"{LAYER}.gau.q_scale"),
+        Rule(rf"{GAU}/k_scaleoffset/gamma",            rf"{LAYER}.gau.k_scale"),
+        *IGNORED,
+    ],
 }
 # bert_config.json key → config field, per model type. bert4keras reads exactly these (models.py:2662-2675).
 CONFIG_FIELDS = {
@@ -74,7 +81,10 @@ UNUSED_CONFIG_KEYS = {"initializer_range", "num_attention_heads", "directionalit
                       "pooler_num_attention_heads", "pooler_num_fc_layers", "pooler_size_per_head", "pooler_type",
                       "layer_norm_eps", "model_type", "with_pool", "with_nsp", "with_mlm"}
 # fmt: on
-MODEL_CLASSES = {"roformer_v2": (RoFormerV2Config, RoFormerV2ForMaskedLM), "gau_alpha": (GAUAlphaConfig, GAUAlphaForMaskedLM)}
+MODEL_CLASSES = {
+    "roformer_v2": (RoFormerV2Config, RoFormerV2ForMaskedLM),
+    "gau_alpha": (GAUAlphaConfig, GAUAlphaForMaskedLM),
+}
 
 
 @dataclass
@@ -113,7 +123,9 @@ def checkpoint_prefix(folder: Path) -> Path:
         return prefix if prefix.is_absolute() else folder / prefix
     indexes = sorted(folder.glob("*.index"))
     if len(indexes) != 1:
-        raise ConversionError(f"{folder}: expected one *.index checkpoint file (or a `checkpoint` file), found {len(indexes)}")
+        raise ConversionError(
+            f"{folder}: expected one *.index checkpoint file (or a `checkpoint` file), found {len(indexes)}"
+        )
     return indexes[0].with_suffix("")
 
 
@@ -148,7 +160,9 @@ def translate_config(release: Release, model_type: str, numerics: str):
         raise ConversionError(f"{release.config_path}: missing keys {missing} needed for a {model_type} model")
     unknown = sorted(set(raw) - set(fields) - UNUSED_CONFIG_KEYS - {"attention_head_size", "embedding_size"})
     if unknown:
-        logger.warning("%s: ignoring keys bert4keras does not read for %s: %s", release.config_path, model_type, unknown)
+        logger.warning(
+            "%s: ignoring keys bert4keras does not read for %s: %s", release.config_path, model_type, unknown
+        )
     if model_type == "roformer_v2":
         head_dim = raw["hidden_size"] // raw["num_attention_heads"]
         for key in ("attention_head_size", "attention_key_size"):
@@ -201,7 +215,10 @@ def convert_bert4keras(
         where = str(checkpoint.index_path)
         detected = detect_model_type(checkpoint.names(), where)
         if model_type is not None and model_type != detected:
-            raise ConversionError(f"{where}: the variables are those of a {detected} model, but the model type {model_type} was asked for")
+            raise ConversionError(
+                f"{where}: the variables are those of a {detected} model, but the model type {model_type} "
+                "was asked for"
+            )
         config = translate_config(release, detected, numerics)
         tokenizer = load_tokenizer(release, config)
         with torch.device("meta"):
@@ -209,8 +226,11 @@ def convert_bert4keras(
         plan = load_weights(model, checkpoint, where)
 
     report = {
-        "source": {"format": "bert4keras", "folder": str(release.folder.resolve()),
-                   "files": {path.name: sha256(path) for path in release.files()}},
+        "source": {
+            "format": "bert4keras",
+            "folder": str(release.folder.resolve()),
+            "files": {path.name: sha256(path) for path in release.files()},
+        },
         "model_type": detected,
         "numerics": numerics,
         "variables_converted": {target: name for target, (name, _) in sorted(plan.targets.items())},
@@ -249,7 +269,10 @@ def load_weights(model, checkpoint: TFCheckpoint, where: str) -> MappingPlan:
     expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items() if name not in tied}
     plan = plan_mapping(checkpoint.names(), RULES[model.config.model_type], expected, where)
     state_dict = convert_tensors(
-        plan, checkpoint.read, expected, where,
+        plan,
+        checkpoint.read,
+        expected,
+        where,
         progress=lambda items: tqdm(items, desc="converting", unit="tensor", leave=False),
     )
     model.load_state_dict(state_dict, strict=False, assign=True)

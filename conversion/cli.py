@@ -5,7 +5,7 @@ import logging
 import sys
 
 from .bert4keras import DEFAULT_NUMERICS, NUMERICS, RULES, convert_bert4keras
-from .mapping import ConversionError
+from .errors import ConversionError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,8 +16,10 @@ def build_parser() -> argparse.ArgumentParser:
     bert4keras.add_argument("out_dir", help="transformers folder to write (must not exist, unless --overwrite)")
     bert4keras.add_argument("--model-type", choices=sorted(RULES), help="default: detected from the variable names")
     bert4keras.add_argument(
-        "--numerics", choices=sorted(NUMERICS), default=DEFAULT_NUMERICS,
-        help="bert4keras release whose numerics to reproduce (default: %(default)s, what the weights were trained with)",
+        "--numerics",
+        choices=sorted(NUMERICS),
+        default=DEFAULT_NUMERICS,
+        help="bert4keras release whose numerics to reproduce (default: %(default)s, used to train the weights)",
     )
     bert4keras.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
     bert4keras.add_argument("--max-shard-size", default="2GB", help="safetensors shard size (default: %(default)s)")
@@ -29,8 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
         out_dir = convert_bert4keras(
-            args.src_dir, args.out_dir, model_type=args.model_type, numerics=args.numerics,
-            overwrite=args.overwrite, max_shard_size=args.max_shard_size,
+            args.src_dir,
+            args.out_dir,
+            model_type=args.model_type,
+            numerics=args.numerics,
+            overwrite=args.overwrite,
+            max_shard_size=args.max_shard_size,
         )
     except (ConversionError, FileExistsError) as error:
         print(f"kexue-convert: error: {error}", file=sys.stderr)

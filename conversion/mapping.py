@@ -13,9 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-
-class ConversionError(ValueError):
-    """The source checkpoint does not fit the model it is converted to."""
+from .errors import ConversionError
 
 
 def identity(array: np.ndarray) -> np.ndarray:
@@ -33,7 +31,7 @@ class Rule:
     target: str | None
     transform: Callable[[np.ndarray], np.ndarray] = identity
 
-    def match(self, name: str) -> str | None | bool:
+    def match(self, name: str) -> str | bool | None:
         """The target name for `name`, None when ignored on purpose, False when the rule does not apply."""
         found = re.fullmatch(self.source, name)
         if found is None:

@@ -17,6 +17,8 @@ from pathlib import Path
 import google_crc32c
 import numpy as np
 
+from .errors import CheckpointError
+
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48  # two block handles padded to 40 bytes, then the 8-byte magic number
 BLOCK_TRAILER_SIZE = 5  # compression type byte + masked CRC32C
@@ -35,10 +37,6 @@ TF_DTYPES = {
     19: np.dtype("<f2"),  # DT_HALF
 }
 DT_BFLOAT16 = 14
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file is missing, truncated, corrupt or not what was expected."""
 
 
 @dataclass(frozen=True)

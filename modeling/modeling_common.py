@@ -175,8 +175,9 @@ class Bert4KerasPreTrainedModel(PreTrainedModel):
 class EncoderModel(Bert4KerasPreTrainedModel):
     """The bert4keras `Transformer.call` skeleton: embeddings, then the layers, then nothing (no final norm).
 
-    Subclasses set `layer_class` and the `rotary_dim` property (the width rotated by RoPE). The attention mask defaults to `input_ids != pad_token_id`,
-    as bert4keras derives it; masked positions are masked as keys only, as in bert4keras.
+    Subclasses set `layer_class` and the `rotary_dim` property (the width RoPE rotates). The attention mask
+    defaults to `input_ids != pad_token_id`, as bert4keras derives it; padding is masked on the key axis only,
+    as in bert4keras.
     """
 
     layer_class: type[nn.Module]
@@ -278,14 +279,29 @@ class EncoderForMaskedLM:
         self.lm_head = new_embeddings
 
     @can_return_tuple
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, **kwargs) -> MaskedLMOutput:
-        outputs = self.model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                             position_ids=position_ids, inputs_embeds=inputs_embeds, **kwargs)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        **kwargs,
+    ) -> MaskedLMOutput:
+        outputs = self.model(
+            input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            **kwargs,
+        )
         logits = self.lm_head(self.dropout(outputs.last_hidden_state))
         loss = None if labels is None else self.loss_function(logits, labels, vocab_size=self.config.vocab_size)
-        return MaskedLMOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states,
-                              attentions=outputs.attentions)
+        return MaskedLMOutput(
+            loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
+        )
 
 
 class EncoderForSequenceClassification:
@@ -304,14 +320,29 @@ class EncoderForSequenceClassification:
         self.post_init()
 
     @can_return_tuple
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, **kwargs) -> SequenceClassifierOutput:
-        outputs = self.model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                             position_ids=position_ids, inputs_embeds=inputs_embeds, **kwargs)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        **kwargs,
+    ) -> SequenceClassifierOutput:
+        outputs = self.model(
+            input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            **kwargs,
+        )
         logits = self.classifier(self.dropout(outputs.last_hidden_state[:, 0]))
         loss = None if labels is None else self.loss_function(labels, logits, self.config)
-        return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states,
-                                        attentions=outputs.attentions)
+        return SequenceClassifierOutput(
+            loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
+        )
 
 
 class EncoderForMultipleChoice:
@@ -327,21 +358,35 @@ class EncoderForMultipleChoice:
         self.post_init()
 
     @can_return_tuple
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, **kwargs) -> MultipleChoiceModelOutput:
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        **kwargs,
+    ) -> MultipleChoiceModelOutput:
         reference = input_ids if input_ids is not None else inputs_embeds
         num_choices = reference.shape[1]
 
         def flat(tensor):  # (batch, choices, seq, ...) -> (batch * choices, seq, ...)
             return None if tensor is None else tensor.flatten(0, 1)
 
-        outputs = self.model(flat(input_ids), attention_mask=flat(attention_mask),
-                             token_type_ids=flat(token_type_ids), position_ids=flat(position_ids),
-                             inputs_embeds=flat(inputs_embeds), **kwargs)
+        outputs = self.model(
+            flat(input_ids),
+            attention_mask=flat(attention_mask),
+            token_type_ids=flat(token_type_ids),
+            position_ids=flat(position_ids),
+            inputs_embeds=flat(inputs_embeds),
+            **kwargs,
+        )
         logits = self.classifier(self.dropout(outputs.last_hidden_state[:, 0])).view(-1, num_choices)
         loss = None if labels is None else nn.functional.cross_entropy(logits.float(), labels)
-        return MultipleChoiceModelOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states,
-                                         attentions=outputs.attentions)
+        return MultipleChoiceModelOutput(
+            loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
+        )
 
 
 class EncoderForTokenClassification:
@@ -358,14 +403,29 @@ class EncoderForTokenClassification:
         self.post_init()
 
     @can_return_tuple
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, labels=None, **kwargs) -> TokenClassifierOutput:
-        outputs = self.model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                             position_ids=position_ids, inputs_embeds=inputs_embeds, **kwargs)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        labels=None,
+        **kwargs,
+    ) -> TokenClassifierOutput:
+        outputs = self.model(
+            input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            **kwargs,
+        )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))
         loss = None if labels is None else self.loss_function(logits, labels, self.config)
-        return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=outputs.hidden_states,
-                                     attentions=outputs.attentions)
+        return TokenClassifierOutput(
+            loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
+        )
 
 
 class EncoderForQuestionAnswering:
@@ -380,15 +440,33 @@ class EncoderForQuestionAnswering:
         self.post_init()
 
     @can_return_tuple
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, start_positions=None, end_positions=None,
-                **kwargs) -> QuestionAnsweringModelOutput:
-        outputs = self.model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                             position_ids=position_ids, inputs_embeds=inputs_embeds, **kwargs)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        start_positions=None,
+        end_positions=None,
+        **kwargs,
+    ) -> QuestionAnsweringModelOutput:
+        outputs = self.model(
+            input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            **kwargs,
+        )
         start_logits, end_logits = self.qa_outputs(outputs.last_hidden_state).unbind(dim=-1)
         loss = None
         if start_positions is not None and end_positions is not None:
             loss = self.loss_function(start_logits, end_logits, start_positions, end_positions)
-        return QuestionAnsweringModelOutput(loss=loss, start_logits=start_logits.contiguous(),
-                                            end_logits=end_logits.contiguous(),
-                                            hidden_states=outputs.hidden_states, attentions=outputs.attentions)
+        return QuestionAnsweringModelOutput(
+            loss=loss,
+            start_logits=start_logits.contiguous(),
+            end_logits=end_logits.contiguous(),
+            hidden_states=outputs.hidden_states,
+            attentions=outputs.attentions,
+        )

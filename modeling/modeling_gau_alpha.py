@@ -13,8 +13,8 @@ import math
 
 import torch
 from torch import nn
-from transformers.activations import ACT2FN
 from transformers import initialization as init
+from transformers.activations import ACT2FN
 from transformers.modeling_layers import GradientCheckpointingLayer
 
 from ..configuration.configuration_gau_alpha import GAUAlphaConfig
@@ -57,7 +57,9 @@ class GatedAttentionUnit(nn.Module):
         self.key_size = config.attention_key_size
         self.is_causal = False
         self.attention_dropout = config.attention_probs_dropout_prob
-        self.i_proj = nn.Linear(config.hidden_size, 2 * config.intermediate_size + config.attention_key_size, bias=False)
+        self.i_proj = nn.Linear(
+            config.hidden_size, 2 * config.intermediate_size + config.attention_key_size, bias=False
+        )
         self.q_scale = nn.Parameter(torch.ones(config.attention_key_size))
         self.k_scale = nn.Parameter(torch.ones(config.attention_key_size))
         self.o_proj = nn.Linear(config.intermediate_size, config.hidden_size, bias=False)

@@ -41,8 +41,12 @@ def is_cjk(char: str) -> bool:
 
 def is_punctuation(char: str) -> bool:
     code = ord(char)
-    return 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126 or (
-        unicodedata.category(char).startswith("P")
+    return (
+        33 <= code <= 47
+        or 58 <= code <= 64
+        or 91 <= code <= 96
+        or 123 <= code <= 126
+        or (unicodedata.category(char).startswith("P"))
     )
 
 
@@ -148,8 +152,13 @@ class Bert4KerasTokenizer(TokenizersBackend):
             vocab = {pad_token: 0, unk_token: 1, cls_token: 2, sep_token: 3, mask_token: 4}
         elif not isinstance(vocab, dict):
             vocab = load_vocab(vocab)
-        special = {"unk_token": unk_token, "sep_token": sep_token, "pad_token": pad_token, "cls_token": cls_token,
-                   "mask_token": mask_token}
+        special = {
+            "unk_token": unk_token,
+            "sep_token": sep_token,
+            "pad_token": pad_token,
+            "cls_token": cls_token,
+            "mask_token": mask_token,
+        }
         for name, token in special.items():
             if str(token) not in vocab:
                 raise ValueError(f"Bert4KerasTokenizer: {name} {str(token)!r} is not in the vocabulary")
@@ -176,16 +185,25 @@ class Bert4KerasTokenizer(TokenizersBackend):
             special_tokens=[(cls, self.cls_token_id), (sep, self.sep_token_id)],
         )
 
-    def _decode(self, token_ids, skip_special_tokens: bool = False, clean_up_tokenization_spaces=None, **kwargs) -> str:
+    def _decode(
+        self, token_ids, skip_special_tokens: bool = False, clean_up_tokenization_spaces=None, **kwargs
+    ) -> str:
         """Text as bert4keras' `decode` writes it: no spaces between Chinese characters."""
         if isinstance(token_ids, int):
             token_ids = [token_ids]
         tokens = self.convert_ids_to_tokens(list(token_ids), skip_special_tokens=skip_special_tokens)
         return join_tokens(tokens)
 
-    def _encode_plus(self, text, text_pair=None, add_special_tokens=True,
-                     truncation_strategy=TruncationStrategy.DO_NOT_TRUNCATE,
-                     max_length=None, return_overflowing_tokens=False, **kwargs):
+    def _encode_plus(
+        self,
+        text,
+        text_pair=None,
+        add_special_tokens=True,
+        truncation_strategy=TruncationStrategy.DO_NOT_TRUNCATE,
+        max_length=None,
+        return_overflowing_tokens=False,
+        **kwargs,
+    ):
         """Apply bert4keras' pair truncation before encoding; everything else is TokenizersBackend's."""
         if (
             text_pair is not None
@@ -197,7 +215,7 @@ class Bert4KerasTokenizer(TokenizersBackend):
             budget = max_length - (self.num_special_tokens_to_add(pair=True) if add_special_tokens else 0)
             batched = isinstance(text, (list, tuple))
             firsts, seconds = (list(text), list(text_pair)) if batched else ([text], [text_pair])
-            cut = [self._truncate_pair(first, second, budget) for first, second in zip(firsts, seconds)]
+            cut = [self._truncate_pair(first, second, budget) for first, second in zip(firsts, seconds, strict=True)]
             text, text_pair = ([c[0] for c in cut], [c[1] for c in cut]) if batched else cut[0]
         return super()._encode_plus(
             text,
@@ -229,7 +247,7 @@ class Bert4KerasTokenizer(TokenizersBackend):
         kept = bert4keras_pair_lengths(len(encodings[0].ids), len(encodings[1].ids), budget)
         return tuple(
             text if keep == len(encoding.ids) else text[: encoding.offsets[keep - 1][1]] if keep else ""
-            for text, encoding, keep in zip((first, second), encodings, kept)
+            for text, encoding, keep in zip((first, second), encodings, kept, strict=True)
         )
 
 

@@ -26,4 +26,3 @@ def release_dir(version: str, model: str) -> Path:
 def _seed():
     torch.manual_seed(0)
     np.random.seed(0)
-

@@ -8,10 +8,9 @@ import math
 
 import pytest
 import torch
+from kexue_models import AUTO_CLASSES
 from safetensors import safe_open
 from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM
-
-from kexue_models import AUTO_CLASSES
 
 BATCH, SEQ = 3, 9
 
@@ -49,8 +48,13 @@ class EncoderModelTest:
 
     @pytest.mark.parametrize(
         ("field", "value"),
-        [("hidden_size", 0), ("num_hidden_layers", -1), ("hidden_dropout_prob", 1.5), ("hidden_act", "nope"),
-         ("rms_norm_eps", 0.0)],
+        [
+            ("hidden_size", 0),
+            ("num_hidden_layers", -1),
+            ("hidden_dropout_prob", 1.5),
+            ("hidden_act", "nope"),
+            ("rms_norm_eps", 0.0),
+        ],
     )
     def test_config_validation_names_the_field(self, field, value):
         with pytest.raises(ValueError, match=field):
@@ -118,8 +122,9 @@ class EncoderModelTest:
         embeds = model.get_input_embeddings()(inputs["input_ids"])
         with torch.no_grad():
             from_ids = model(**inputs).last_hidden_state
-            from_embeds = model(inputs_embeds=embeds, attention_mask=inputs["attention_mask"],
-                                token_type_ids=inputs["token_type_ids"]).last_hidden_state
+            from_embeds = model(
+                inputs_embeds=embeds, attention_mask=inputs["attention_mask"], token_type_ids=inputs["token_type_ids"]
+            ).last_hidden_state
         assert torch.allclose(from_ids, from_embeds, atol=1e-6)
 
     # Heads
@@ -170,7 +175,7 @@ class EncoderModelTest:
             assert type(loaded) is model_class
             inputs = self.head_inputs(auto_class, config)
             with torch.no_grad():
-                for expected, actual in zip(model(**inputs).to_tuple(), loaded(**inputs).to_tuple()):
+                for expected, actual in zip(model(**inputs).to_tuple(), loaded(**inputs).to_tuple(), strict=True):
                     assert torch.allclose(expected, actual, atol=1e-6), model_class.__name__
 
     def test_mlm_head_is_tied_and_saved_once(self, tmp_path):
@@ -180,7 +185,7 @@ class EncoderModelTest:
         assert model.get_output_embeddings().weight is embeddings
         model.save_pretrained(tmp_path)
         with safe_open(tmp_path / "model.safetensors", "pt") as weights:
-            assert not any(key.startswith("lm_head") for key in weights.keys())  # noqa: SIM118
+            assert not any(key.startswith("lm_head") for key in weights.keys())
         loaded = AutoModelForMaskedLM.from_pretrained(tmp_path)
         assert loaded.get_output_embeddings().weight is loaded.get_input_embeddings().weight
         assert torch.equal(loaded.get_input_embeddings().weight, embeddings)

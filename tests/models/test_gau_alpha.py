@@ -2,16 +2,17 @@ import math
 
 import pytest
 import torch
-
 from kexue_models import GAUAlphaConfig, GAUAlphaModel
 from kexue_models.modeling.modeling_gau_alpha import softmax_plus_scale
+
 from tests.modeling_common import EncoderModelTest
 
 
 class TestGAUAlpha(EncoderModelTest):
     config_class = GAUAlphaConfig
-    config_kwargs = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, intermediate_size=48,
-                         attention_key_size=16)
+    config_kwargs = dict(
+        vocab_size=99, hidden_size=32, num_hidden_layers=2, intermediate_size=48, attention_key_size=16
+    )
 
     def test_odd_key_size_is_rejected(self):
         with pytest.raises(ValueError, match="attention_key_size"):
@@ -33,4 +34,6 @@ def test_softmax_plus_scale_counts_valid_tokens():
     scale = softmax_plus_scale(mask, key_size=16, min_length=1).flatten()
     expected = [math.log(n) / math.log(512) / 4 for n in (3, 4)]
     assert torch.allclose(scale, torch.tensor(expected))
-    assert torch.allclose(softmax_plus_scale(mask, 16, 16).flatten(), torch.full((2,), math.log(16) / math.log(512) / 4))
+    assert torch.allclose(
+        softmax_plus_scale(mask, 16, 16).flatten(), torch.full((2,), math.log(16) / math.log(512) / 4)
+    )

@@ -1,14 +1,15 @@
 import torch
-
 from kexue_models import RoFormerV2Config, RoFormerV2Model
 from kexue_models.modeling.modeling_common import apply_rotary, rotary_tables
+
 from tests.modeling_common import EncoderModelTest
 
 
 class TestRoFormerV2(EncoderModelTest):
     config_class = RoFormerV2Config
-    config_kwargs = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                         intermediate_size=37)
+    config_kwargs = dict(
+        vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37
+    )
 
     def test_head_size_must_divide_hidden_size(self):
         import pytest
@@ -34,6 +35,8 @@ def test_rotary_rotates_adjacent_pairs():
     for i in range(dim // 2):
         angle = position * 10000.0 ** (-2 * i / dim)
         x, y = states[0, 0, 2 * i].item(), states[0, 0, 2 * i + 1].item()
-        expected = (x * torch.cos(torch.tensor(angle)) - y * torch.sin(torch.tensor(angle)),
-                    y * torch.cos(torch.tensor(angle)) + x * torch.sin(torch.tensor(angle)))
+        expected = (
+            x * torch.cos(torch.tensor(angle)) - y * torch.sin(torch.tensor(angle)),
+            y * torch.cos(torch.tensor(angle)) + x * torch.sin(torch.tensor(angle)),
+        )
         assert torch.allclose(rotated[2 * i : 2 * i + 2], torch.stack(expected), atol=1e-6)
