@@ -14,7 +14,6 @@ import math
 import torch
 from torch import nn
 from transformers import initialization as init
-from transformers.activations import ACT2FN
 from transformers.modeling_layers import GradientCheckpointingLayer
 
 from ..configuration.configuration_gau_alpha import GAUAlphaConfig
@@ -27,6 +26,7 @@ from .modeling_common import (
     EncoderForTokenClassification,
     EncoderModel,
     RMSNorm,
+    activation,
     apply_rotary,
     attention_function,
 )
@@ -63,7 +63,7 @@ class GatedAttentionUnit(nn.Module):
         self.q_scale = nn.Parameter(torch.ones(config.attention_key_size))
         self.k_scale = nn.Parameter(torch.ones(config.attention_key_size))
         self.o_proj = nn.Linear(config.intermediate_size, config.hidden_size, bias=False)
-        self.act_fn = ACT2FN[config.hidden_act]
+        self.act_fn = activation(config.hidden_act)
 
     def forward(
         self,

@@ -8,7 +8,6 @@ Introduced in https://kexue.fm/archives/8998.
 
 import torch
 from torch import nn
-from transformers.activations import ACT2FN
 from transformers.modeling_layers import GradientCheckpointingLayer
 
 from ..configuration.configuration_roformer_v2 import RoFormerV2Config
@@ -21,6 +20,7 @@ from .modeling_common import (
     EncoderForTokenClassification,
     EncoderModel,
     RMSNorm,
+    activation,
     apply_rotary,
     attention_function,
 )
@@ -75,7 +75,7 @@ class RoFormerV2FeedForward(nn.Module):
         super().__init__()
         self.up_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=False)
         self.down_proj = nn.Linear(config.intermediate_size, config.hidden_size, bias=False)
-        self.act_fn = ACT2FN[config.hidden_act]
+        self.act_fn = activation(config.hidden_act)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return self.down_proj(self.act_fn(self.up_proj(hidden_states)))
