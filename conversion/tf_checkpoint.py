@@ -8,11 +8,12 @@ tensorflow/core/lib/io/{format,block}.cc. Every check raises `CheckpointError` n
 variable, so a truncated or corrupt download never turns into silently wrong weights.
 """
 
-import mmap
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import google_crc32c
 import numpy as np
@@ -50,7 +51,7 @@ class TensorEntry:
     crc32c: int | None
 
 
-def masked_crc32c(data: bytes) -> int:
+def masked_crc32c(data: bytes | np.ndarray) -> int:
     crc = google_crc32c.value(data)
     return (((crc >> 15) | (crc << 17)) + CRC_MASK_DELTA) & 0xFFFFFFFF
 
@@ -142,7 +143,7 @@ class TFCheckpoint:
             if isinstance(error, CheckpointError):
                 raise
             raise CheckpointError(f"{self.index_path}: not a valid TensorFlow checkpoint index ({error})") from error
-        self._shards: dict[int, mmap.mmap] = {}
+        self._shards: dict[int, BinaryIO] = {}
 
     def __enter__(self) -> "TFCheckpoint":
         return self
@@ -151,8 +152,8 @@ class TFCheckpoint:
         self.close()
 
     def close(self) -> None:
-        for mapped in self._shards.values():
-            mapped.close()
+        for shard in self._shards.values():
+            shard.close()
         self._shards.clear()
 
     def names(self) -> list[str]:
@@ -175,16 +176,6 @@ class TFCheckpoint:
                 f"{self.index_path}: variable {name!r} has TensorFlow dtype enum {entry.dtype}, not a numeric "
                 "tensor this reader supports"
             )
-        data = self._shard(entry.shard_id)
-        chunk = data[entry.offset : entry.offset + entry.size]
-        shard = self.shard_path(entry.shard_id)
-        if len(chunk) != entry.size:
-            raise CheckpointError(
-                f"{shard}: truncated: variable {name!r} needs bytes {entry.offset}..{entry.offset + entry.size} "
-                f"but the file has {len(data)} bytes"
-            )
-        if entry.crc32c is not None and masked_crc32c(chunk) != entry.crc32c:
-            raise CheckpointError(f"{shard}: checksum mismatch for variable {name!r}: the data file is corrupt")
         dtype = TF_DTYPES[entry.dtype]
         expected = int(np.prod(entry.shape, dtype=np.int64)) * dtype.itemsize
         if expected != entry.size:
@@ -192,18 +183,26 @@ class TFCheckpoint:
                 f"{self.index_path}: variable {name!r} has shape {list(entry.shape)} ({expected} bytes) but "
                 f"{entry.size} bytes are stored"
             )
-        return np.frombuffer(chunk, dtype=dtype).reshape(entry.shape).astype(dtype.newbyteorder("="))
+        # Read straight into the array: one copy of each tensor in memory, however large the checkpoint.
+        array = np.empty(entry.shape, dtype=dtype)
+        raw = array.reshape(-1).view(np.uint8)
+        shard, path = self._shard(entry.shard_id), self.shard_path(entry.shard_id)
+        shard.seek(entry.offset)
+        if shard.readinto(raw) != entry.size:
+            raise CheckpointError(
+                f"{path}: truncated: variable {name!r} needs bytes {entry.offset}..{entry.offset + entry.size} "
+                f"but the file has {os.fstat(shard.fileno()).st_size} bytes"
+            )
+        if entry.crc32c is not None and masked_crc32c(raw) != entry.crc32c:
+            raise CheckpointError(f"{path}: checksum mismatch for variable {name!r}: the data file is corrupt")
+        return array.astype(dtype.newbyteorder("="), copy=False)  # a no-op on little-endian machines
 
-    def _shard(self, shard_id: int) -> mmap.mmap | bytes:
-        """The shard, memory-mapped so that a large checkpoint is never held in memory twice."""
+    def _shard(self, shard_id: int) -> BinaryIO:
         if shard_id not in self._shards:
             path = self.shard_path(shard_id)
             if not path.is_file():
                 raise CheckpointError(f"{path}: checkpoint data shard not found")
-            if path.stat().st_size == 0:
-                return b""
-            with path.open("rb") as file:
-                self._shards[shard_id] = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+            self._shards[shard_id] = path.open("rb")
         return self._shards[shard_id]
 
     def _parse_index(self, raw: bytes) -> tuple[int, dict[str, TensorEntry]]:
