@@ -103,3 +103,10 @@ def test_vocab_without_special_tokens_is_rejected(tmp_path):
     vocab.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n一\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"mask_token '\[MASK\]'"):
         Bert4KerasTokenizer(str(vocab))
+
+
+def test_zero_token_type_ids_when_loading(tokenizer, tmp_path):
+    RoFormerV2Config().save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    loaded = AutoTokenizer.from_pretrained(tmp_path, zero_token_type_ids=True)
+    assert set(loaded("我喜欢北京", "北京是中国的首都")["token_type_ids"]) == {0}
