@@ -15,6 +15,11 @@ MODEL_FIXTURES = ("roformer_v2_tiny", "gau_alpha_tiny")
 PARITY_TOLERANCE = 1e-4
 
 
+def pytest_configure(config):
+    if not FIXTURES.is_dir():
+        raise pytest.UsageError(f"{FIXTURES}: ground-truth fixtures not found; set KEXUE_SHARED to the shared/ folder")
+
+
 def release_dir(version: str, model: str) -> Path:
     path = FIXTURES / f"bert4keras-{version}" / model
     if not path.is_dir():
