@@ -21,8 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from kexue_models import GAUAlphaConfig, GAUAlphaModel, RoFormerV2Config, RoFormerV2Model
 from transformers import BertConfig, BertModel
+
+from kexue_models import GAUAlphaConfig, GAUAlphaModel, RoFormerV2Config, RoFormerV2Model
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 MODELS: dict[str, Callable[[], torch.nn.Module]] = {

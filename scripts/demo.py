@@ -7,10 +7,11 @@ Offline, no downloads. The demo weights are random, so the predicted characters 
 import argparse
 from pathlib import Path
 
+from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
+
 import kexue_models  # noqa: F401  (registers roformer_v2 / gau_alpha with the Auto classes)
 from kexue_models.conversion.bert4keras import convert_bert4keras
 from kexue_models.conversion.parity import bert4keras_parity
-from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_RELEASE = REPO / "demo" / "roformer_v2_tiny"

@@ -8,9 +8,10 @@ import math
 
 import pytest
 import torch
-from kexue_models import AUTO_CLASSES
 from safetensors import safe_open
 from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM
+
+from kexue_models import AUTO_CLASSES
 
 BATCH, SEQ = 3, 9
 
@@ -234,3 +235,18 @@ class EncoderModelTest:
             expected = model(**inputs).last_hidden_state
             actual = compiled(**inputs).last_hidden_state
         assert torch.allclose(expected, actual, atol=1e-5)
+
+    def test_bfloat16_runs_close_to_float32(self):
+        """Every dtype-sensitive piece (RoPE tables, the softmax_plus scale, masks) follows the activations."""
+        config = self.config()
+        model = AutoModelForMaskedLM.from_config(config).eval()
+        inputs = self.inputs(config)
+        valid = inputs["attention_mask"].bool()
+        with torch.no_grad():
+            reference = model(**inputs).logits[valid]
+            for attn_implementation in ("eager", "sdpa"):
+                model.set_attn_implementation(attn_implementation)
+                low = model.to(torch.bfloat16)(**inputs).logits[valid].float()
+                model.float()
+                assert low.dtype == torch.float32 and torch.isfinite(low).all()
+                assert (low - reference).abs().max() <= 0.05 * reference.abs().max()

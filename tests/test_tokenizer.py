@@ -3,10 +3,10 @@
 import json
 
 import pytest
-from kexue_models import Bert4KerasTokenizer, RoFormerV2Config
-from kexue_models.modeling.tokenization_bert4keras import bert4keras_pair_lengths
 from transformers import AutoTokenizer, BertTokenizer
 
+from kexue_models import Bert4KerasTokenizer, RoFormerV2Config
+from kexue_models.modeling.tokenization_bert4keras import bert4keras_pair_lengths
 from tests.conftest import FIXTURES, SHARED
 
 VOCAB = SHARED / "vocab" / "chinese_char_vocab_12000.txt"

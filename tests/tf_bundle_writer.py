@@ -6,6 +6,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+
 from kexue_models.conversion.tf_checkpoint import TABLE_MAGIC, masked_crc32c
 
 DTYPE_ENUMS = {np.dtype("float32"): 1, np.dtype("int64"): 9, np.dtype("int32"): 3}

@@ -5,12 +5,12 @@ import subprocess
 import sys
 
 import pytest
+from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
+
 from kexue_models import GAUAlphaForMaskedLM, RoFormerV2ForMaskedLM
 from kexue_models.conversion.bert4keras import convert_bert4keras
 from kexue_models.conversion.cli import main as cli_main
 from kexue_models.conversion.parity import bert4keras_parity
-from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
-
 from tests.conftest import BERT4KERAS_VERSIONS, MODEL_FIXTURES, PARITY_TOLERANCE, REPO, release_dir
 
 CASES = [(version, model) for version in BERT4KERAS_VERSIONS for model in MODEL_FIXTURES]
@@ -144,3 +144,12 @@ def test_fresh_process_load_is_not_silently_wrong(converted, model_name):
     )
     hidden, logits, same_argmax = result.stdout.split()
     assert float(hidden) <= PARITY_TOLERANCE and float(logits) <= PARITY_TOLERANCE and same_argmax == "True"
+
+
+def test_large_checkpoints_are_sharded(tmp_path):
+    release = release_dir("0.11.3", "gau_alpha_tiny")
+    out = convert_bert4keras(release, tmp_path / "sharded", max_shard_size="40KB")
+    index = json.loads((out / "model.safetensors.index.json").read_text())
+    assert len(set(index["weight_map"].values())) > 1
+    parity = bert4keras_parity(AutoModelForMaskedLM.from_pretrained(out).eval(), release / "reference_outputs.npz")
+    assert parity.within(PARITY_TOLERANCE), parity

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from kexue_models.conversion.bert4keras import convert_bert4keras
 from kexue_models.conversion.errors import ConversionError
 from kexue_models.conversion.tf_checkpoint import TFCheckpoint
-
 from tests.conftest import release_dir
 from tests.tf_bundle_writer import write_checkpoint
 

@@ -2,9 +2,9 @@ import math
 
 import pytest
 import torch
+
 from kexue_models import GAUAlphaConfig, GAUAlphaModel
 from kexue_models.modeling.modeling_gau_alpha import softmax_plus_scale
-
 from tests.modeling_common import EncoderModelTest
 
 

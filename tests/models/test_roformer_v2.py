@@ -1,7 +1,7 @@
 import torch
+
 from kexue_models import RoFormerV2Config, RoFormerV2Model
 from kexue_models.modeling.modeling_common import apply_rotary, rotary_tables
-
 from tests.modeling_common import EncoderModelTest
 
 
