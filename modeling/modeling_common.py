@@ -29,13 +29,14 @@ from transformers.utils import can_return_tuple
 def rms_norm(hidden_states: torch.Tensor, eps: float) -> torch.Tensor:
     """bert4keras `LayerNormalization(zero_mean=False, scale=False, offset=False)`: x / sqrt(mean(x²) + eps).
 
-    No gain and no bias, so the checkpoints hold no weights for it (layers.py:733-741). torch's fused kernel
-    multiplies by rsqrt where bert4keras divides by sqrt: the two differ in the last bit of float32, far below
-    the fixtures' tolerance, and the fused forward and backward are several times faster than the composed
-    ops. Computed in float32 whatever the activation dtype.
+    No gain and no bias, so the checkpoints hold no weights for it. Like bert4keras (layers.py:733-741) this
+    divides by the square root. mean(x²) comes from `vector_norm`, a fused reduction, so that no
+    (batch, seq, hidden) temporary is allocated for x²: one fewer large allocation per norm, which CPUs feel.
+    Computed in float32 whatever the activation dtype.
     """
-    normalized = nn.functional.rms_norm(hidden_states.float(), hidden_states.shape[-1:], eps=eps)
-    return normalized.to(hidden_states.dtype)
+    states = hidden_states.float()
+    mean_square = torch.linalg.vector_norm(states, dim=-1, keepdim=True).square() / states.shape[-1]
+    return (states / torch.sqrt(mean_square + eps)).to(hidden_states.dtype)
 
 
 class RMSNorm(nn.Module):
@@ -80,7 +81,8 @@ def apply_rotary(states: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tens
     keeps the summation order of q·k the same as the original.
     """
     swapped = states.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)  # [x1, x0, x3, x2, ...]
-    return states * cos + swapped * signed_sin
+    # In place on the fresh product: one large temporary fewer (mul's backward does not need its output).
+    return (states * cos).addcmul_(swapped, signed_sin)
 
 
 IN_PLACE_ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "swish": nn.SiLU}
