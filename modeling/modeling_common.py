@@ -268,27 +268,38 @@ class EncoderModel(Bert4KerasPreTrainedModel):
 
 
 # Task heads. Each model file declares them as `class XForY(EncoderForY, XPreTrainedModel)` with
-# `backbone_class = XModel`, so the heads are written once and every model gets the same behaviour.
+# `backbone_class = XModel`, so the heads are written once and every model gets the same behaviour. Their
+# forward signatures stay explicit: Trainer and the pipelines read the input names off them.
 
 
-def head_dropout(config) -> nn.Dropout:
-    rate = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-    return nn.Dropout(rate)
-
-
-class EncoderForMaskedLM:
-    """MLM head as released: dropout, then logits = h · Eᵀ with the token embedding E, no bias
-    (bert4keras models.py:1374-1410, `with_mlm='linear'`)."""
+class EncoderHead:
+    """The encoder under `model`, then the layers `build_head` adds, then `post_init`."""
 
     backbone_class: type[nn.Module]
-    _tied_weights_keys = {"lm_head.weight": "model.embeddings.word_embeddings.weight"}
 
     def __init__(self, config):
         super().__init__(config)
         self.model = self.backbone_class(config)
+        self.build_head(config)
+        self.post_init()
+
+    def build_head(self, config) -> None:
+        raise NotImplementedError
+
+    def head_dropout(self, config) -> nn.Dropout:
+        rate = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        return nn.Dropout(rate)
+
+
+class EncoderForMaskedLM(EncoderHead):
+    """MLM head as released: dropout, then logits = h · Eᵀ with the token embedding E, no bias
+    (bert4keras models.py:1374-1410, `with_mlm='linear'`)."""
+
+    _tied_weights_keys = {"lm_head.weight": "model.embeddings.word_embeddings.weight"}
+
+    def build_head(self, config) -> None:
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
-        self.post_init()
 
     def get_output_embeddings(self) -> nn.Linear:
         return self.lm_head
@@ -298,23 +309,10 @@ class EncoderForMaskedLM:
 
     @can_return_tuple
     def forward(
-        self,
-        input_ids=None,
-        attention_mask=None,
-        token_type_ids=None,
-        position_ids=None,
-        inputs_embeds=None,
-        labels=None,
-        **kwargs,
-    ) -> MaskedLMOutput:
-        outputs = self.model(
-            input_ids,
-            attention_mask=attention_mask,
-            token_type_ids=token_type_ids,
-            position_ids=position_ids,
-            inputs_embeds=inputs_embeds,
-            **kwargs,
-        )
+        self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, inputs_embeds=None,
+        labels=None, **kwargs,
+    ) -> MaskedLMOutput:  # fmt: skip
+        outputs = self.model(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, **kwargs)
         logits = self.lm_head(self.dropout(outputs.last_hidden_state))
         loss = None if labels is None else self.loss_function(logits, labels, vocab_size=self.config.vocab_size)
         return MaskedLMOutput(
@@ -322,40 +320,22 @@ class EncoderForMaskedLM:
         )
 
 
-class EncoderForSequenceClassification:
+class EncoderForSequenceClassification(EncoderHead):
     """Classifier on the first token ([CLS]), as in Su's CLUE scripts (roformer-v2 clue/afqmc.py:66-71).
 
     The released models have no pooler, so none is invented here."""
 
-    backbone_class: type[nn.Module]
-
-    def __init__(self, config):
-        super().__init__(config)
+    def build_head(self, config) -> None:
         self.num_labels = config.num_labels
-        self.model = self.backbone_class(config)
-        self.dropout = head_dropout(config)
+        self.dropout = self.head_dropout(config)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
-        self.post_init()
 
     @can_return_tuple
     def forward(
-        self,
-        input_ids=None,
-        attention_mask=None,
-        token_type_ids=None,
-        position_ids=None,
-        inputs_embeds=None,
-        labels=None,
-        **kwargs,
-    ) -> SequenceClassifierOutput:
-        outputs = self.model(
-            input_ids,
-            attention_mask=attention_mask,
-            token_type_ids=token_type_ids,
-            position_ids=position_ids,
-            inputs_embeds=inputs_embeds,
-            **kwargs,
-        )
+        self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, inputs_embeds=None,
+        labels=None, **kwargs,
+    ) -> SequenceClassifierOutput:  # fmt: skip
+        outputs = self.model(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, **kwargs)
         logits = self.classifier(self.dropout(outputs.last_hidden_state[:, 0]))
         loss = None if labels is None else self.loss_function(labels, logits, self.config)
         return SequenceClassifierOutput(
@@ -363,43 +343,23 @@ class EncoderForSequenceClassification:
         )
 
 
-class EncoderForMultipleChoice:
+class EncoderForMultipleChoice(EncoderHead):
     """One score per choice from its first token; inputs are (batch, num_choices, seq)."""
 
-    backbone_class: type[nn.Module]
-
-    def __init__(self, config):
-        super().__init__(config)
-        self.model = self.backbone_class(config)
-        self.dropout = head_dropout(config)
+    def build_head(self, config) -> None:
+        self.dropout = self.head_dropout(config)
         self.classifier = nn.Linear(config.hidden_size, 1)
-        self.post_init()
 
     @can_return_tuple
     def forward(
-        self,
-        input_ids=None,
-        attention_mask=None,
-        token_type_ids=None,
-        position_ids=None,
-        inputs_embeds=None,
-        labels=None,
-        **kwargs,
-    ) -> MultipleChoiceModelOutput:
-        reference = input_ids if input_ids is not None else inputs_embeds
-        num_choices = reference.shape[1]
-
-        def flat(tensor):  # (batch, choices, seq, ...) -> (batch * choices, seq, ...)
-            return None if tensor is None else tensor.flatten(0, 1)
-
-        outputs = self.model(
-            flat(input_ids),
-            attention_mask=flat(attention_mask),
-            token_type_ids=flat(token_type_ids),
-            position_ids=flat(position_ids),
-            inputs_embeds=flat(inputs_embeds),
-            **kwargs,
-        )
+        self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, inputs_embeds=None,
+        labels=None, **kwargs,
+    ) -> MultipleChoiceModelOutput:  # fmt: skip
+        num_choices = (input_ids if input_ids is not None else inputs_embeds).shape[1]
+        # (batch, choices, seq, ...) -> (batch * choices, seq, ...)
+        flat = [None if tensor is None else tensor.flatten(0, 1)
+                for tensor in (input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)]  # fmt: skip
+        outputs = self.model(*flat, **kwargs)
         logits = self.classifier(self.dropout(outputs.last_hidden_state[:, 0])).view(-1, num_choices)
         loss = None if labels is None else nn.functional.cross_entropy(logits.float(), labels)
         return MultipleChoiceModelOutput(
@@ -407,38 +367,20 @@ class EncoderForMultipleChoice:
         )
 
 
-class EncoderForTokenClassification:
+class EncoderForTokenClassification(EncoderHead):
     """A label per token."""
 
-    backbone_class: type[nn.Module]
-
-    def __init__(self, config):
-        super().__init__(config)
+    def build_head(self, config) -> None:
         self.num_labels = config.num_labels
-        self.model = self.backbone_class(config)
-        self.dropout = head_dropout(config)
+        self.dropout = self.head_dropout(config)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
-        self.post_init()
 
     @can_return_tuple
     def forward(
-        self,
-        input_ids=None,
-        attention_mask=None,
-        token_type_ids=None,
-        position_ids=None,
-        inputs_embeds=None,
-        labels=None,
-        **kwargs,
-    ) -> TokenClassifierOutput:
-        outputs = self.model(
-            input_ids,
-            attention_mask=attention_mask,
-            token_type_ids=token_type_ids,
-            position_ids=position_ids,
-            inputs_embeds=inputs_embeds,
-            **kwargs,
-        )
+        self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, inputs_embeds=None,
+        labels=None, **kwargs,
+    ) -> TokenClassifierOutput:  # fmt: skip
+        outputs = self.model(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, **kwargs)
         logits = self.classifier(self.dropout(outputs.last_hidden_state))
         loss = None if labels is None else self.loss_function(logits, labels, self.config)
         return TokenClassifierOutput(
@@ -446,45 +388,23 @@ class EncoderForTokenClassification:
         )
 
 
-class EncoderForQuestionAnswering:
+class EncoderForQuestionAnswering(EncoderHead):
     """Extractive QA: start and end logits per token."""
 
-    backbone_class: type[nn.Module]
-
-    def __init__(self, config):
-        super().__init__(config)
-        self.model = self.backbone_class(config)
+    def build_head(self, config) -> None:
         self.qa_outputs = nn.Linear(config.hidden_size, 2)
-        self.post_init()
 
     @can_return_tuple
     def forward(
-        self,
-        input_ids=None,
-        attention_mask=None,
-        token_type_ids=None,
-        position_ids=None,
-        inputs_embeds=None,
-        start_positions=None,
-        end_positions=None,
-        **kwargs,
-    ) -> QuestionAnsweringModelOutput:
-        outputs = self.model(
-            input_ids,
-            attention_mask=attention_mask,
-            token_type_ids=token_type_ids,
-            position_ids=position_ids,
-            inputs_embeds=inputs_embeds,
-            **kwargs,
-        )
+        self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, inputs_embeds=None,
+        start_positions=None, end_positions=None, **kwargs,
+    ) -> QuestionAnsweringModelOutput:  # fmt: skip
+        outputs = self.model(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, **kwargs)
         start_logits, end_logits = self.qa_outputs(outputs.last_hidden_state).unbind(dim=-1)
         loss = None
         if start_positions is not None and end_positions is not None:
             loss = self.loss_function(start_logits, end_logits, start_positions, end_positions)
         return QuestionAnsweringModelOutput(
-            loss=loss,
-            start_logits=start_logits.contiguous(),
-            end_logits=end_logits.contiguous(),
-            hidden_states=outputs.hidden_states,
-            attentions=outputs.attentions,
-        )
+            loss=loss, start_logits=start_logits.contiguous(), end_logits=end_logits.contiguous(),
+            hidden_states=outputs.hidden_states, attentions=outputs.attentions,
+        )  # fmt: skip
