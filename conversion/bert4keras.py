@@ -20,7 +20,7 @@ from ..modeling import Bert4KerasTokenizer, GAUAlphaForMaskedLM, RoFormerV2ForMa
 from ..modeling.tokenization_bert4keras import load_vocab
 from .errors import ConversionError
 from .mapping import MappingPlan, Rule, convert_tensors, plan_mapping, transpose
-from .output import atomic_directory, write_json_atomic
+from .output import atomic_directory, refuse_existing, write_json_atomic
 from .tf_checkpoint import TFCheckpoint
 
 logger = logging.getLogger(__name__)
@@ -209,8 +209,7 @@ def convert_bert4keras(
         raise ConversionError(f"model type must be one of {sorted(RULES)}, got {model_type!r}")
     release = Release.locate(src_dir)
     out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        raise FileExistsError(f"{out_dir}: output folder already exists (pass --overwrite to replace it)")
+    refuse_existing(out_dir, overwrite)  # before the work, not only when the folder is renamed into place
     with TFCheckpoint(release.checkpoint_prefix) as checkpoint:
         where = str(checkpoint.index_path)
         detected = detect_model_type(checkpoint.names(), where)

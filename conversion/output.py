@@ -11,6 +11,11 @@ from pathlib import Path
 from typing import Any
 
 
+def refuse_existing(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not overwrite:
+        raise FileExistsError(f"{out_dir}: output folder already exists (pass --overwrite to replace it)")
+
+
 @contextmanager
 def atomic_directory(out_dir: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside `out_dir`; rename it to `out_dir` only if the block succeeds.
@@ -19,8 +24,7 @@ def atomic_directory(out_dir: str | os.PathLike, overwrite: bool = False) -> Ite
     an existing `out_dir` is replaced only once the new one is complete.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not overwrite:
-        raise FileExistsError(f"{out_dir}: output folder already exists (pass --overwrite to replace it)")
+    refuse_existing(out_dir, overwrite)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
     try:

@@ -1,6 +1,6 @@
 """Compare a converted model with the outputs the original bert4keras code computed."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +17,6 @@ class Parity:
 
     def within(self, tolerance: float) -> bool:
         return self.hidden_states <= tolerance and self.mlm_logits <= tolerance and self.same_argmax
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def bert4keras_parity(model: torch.nn.Module, references: str | Path | np.lib.npyio.NpzFile) -> Parity:

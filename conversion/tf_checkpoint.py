@@ -139,9 +139,9 @@ class TFCheckpoint:
         raw = self.index_path.read_bytes()
         try:
             self.num_shards, self.entries = self._parse_index(raw)
+        except CheckpointError:
+            raise
         except (IndexError, ValueError, struct.error) as error:
-            if isinstance(error, CheckpointError):
-                raise
             raise CheckpointError(f"{self.index_path}: not a valid TensorFlow checkpoint index ({error})") from error
         self._shards: dict[int, BinaryIO] = {}
 
