@@ -1,4 +1,4 @@
-"""kexue-models: Su Jianlin's RoFormerV2 and GAU-α as transformers models.
+"""kexue-models: Su Jianlin's RoFormerV2 and GAU-α, and Transformer-VQ, as transformers models.
 
 Importing the package registers every config, model and tokenizer with transformers' Auto classes, so
 `AutoModelForMaskedLM.from_pretrained(folder)` works on any folder our converters write.
@@ -7,6 +7,7 @@ Importing the package registers every config, model and tokenizer with transform
 from transformers import (
     AutoConfig,
     AutoModel,
+    AutoModelForCausalLM,
     AutoModelForMaskedLM,
     AutoModelForMultipleChoice,
     AutoModelForQuestionAnswering,
@@ -15,7 +16,7 @@ from transformers import (
     AutoTokenizer,
 )
 
-from .configuration import GAUAlphaConfig, RoFormerV2Config
+from .configuration import GAUAlphaConfig, RoFormerV2Config, TransformerVQConfig
 from .modeling import (
     Bert4KerasTokenizer,
     GAUAlphaForMaskedLM,
@@ -30,6 +31,9 @@ from .modeling import (
     RoFormerV2ForSequenceClassification,
     RoFormerV2ForTokenClassification,
     RoFormerV2Model,
+    TransformerVQCache,
+    TransformerVQForCausalLM,
+    TransformerVQModel,
 )
 
 __version__ = "0.1.0"
@@ -52,11 +56,19 @@ AUTO_CLASSES = {
         AutoModelForTokenClassification: GAUAlphaForTokenClassification,
         AutoModelForQuestionAnswering: GAUAlphaForQuestionAnswering,
     },
+    TransformerVQConfig: {
+        AutoModel: TransformerVQModel,
+        AutoModelForCausalLM: TransformerVQForCausalLM,
+    },
 }
+# The encoders share the bert4keras char tokenizer; Transformer-VQ's vocabularies (bytes, SentencePiece) are
+# the training run's own and are not part of its checkpoints.
+TOKENIZERS = {RoFormerV2Config: Bert4KerasTokenizer, GAUAlphaConfig: Bert4KerasTokenizer}
 
 for _config_class, _models in AUTO_CLASSES.items():
     AutoConfig.register(_config_class.model_type, _config_class, exist_ok=True)
-    AutoTokenizer.register(_config_class, fast_tokenizer_class=Bert4KerasTokenizer, exist_ok=True)
+    if _config_class in TOKENIZERS:
+        AutoTokenizer.register(_config_class, fast_tokenizer_class=TOKENIZERS[_config_class], exist_ok=True)
     for _auto_class, _model_class in _models.items():
         _auto_class.register(_config_class, _model_class, exist_ok=True)
 
@@ -77,4 +89,8 @@ __all__ = [
     "RoFormerV2ForSequenceClassification",
     "RoFormerV2ForTokenClassification",
     "RoFormerV2Model",
+    "TransformerVQCache",
+    "TransformerVQConfig",
+    "TransformerVQForCausalLM",
+    "TransformerVQModel",
 ]

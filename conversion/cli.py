@@ -6,6 +6,7 @@ import sys
 
 from .bert4keras import DEFAULT_NUMERICS, NUMERICS, RULES, convert_bert4keras
 from .errors import ConversionError
+from .transformer_vq import convert_transformer_vq
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +24,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bert4keras.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
     bert4keras.add_argument("--max-shard-size", default="2GB", help="safetensors shard size (default: %(default)s)")
+
+    tvq = formats.add_parser("transformer-vq", help="a checkpoint of the official Transformer-VQ code (JAX)")
+    tvq.add_argument("src", help="checkpoint file, its checkpoint_<step> folder, or a folder of those (latest step)")
+    tvq.add_argument("out_dir", help="transformers folder to write (must not exist, unless --overwrite)")
+    tvq.add_argument(
+        "--config",
+        required=True,
+        help="JSON of the official TransformerConfig fields (top level or under `transformer_config`)",
+    )
+    tvq.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
+    tvq.add_argument("--max-shard-size", default="2GB", help="safetensors shard size (default: %(default)s)")
     return parser
 
 
@@ -30,14 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
-        out_dir = convert_bert4keras(
-            args.src_dir,
-            args.out_dir,
-            model_type=args.model_type,
-            numerics=args.numerics,
-            overwrite=args.overwrite,
-            max_shard_size=args.max_shard_size,
-        )
+        if args.format == "bert4keras":
+            out_dir = convert_bert4keras(
+                args.src_dir,
+                args.out_dir,
+                model_type=args.model_type,
+                numerics=args.numerics,
+                overwrite=args.overwrite,
+                max_shard_size=args.max_shard_size,
+            )
+        else:
+            out_dir = convert_transformer_vq(
+                args.src, args.out_dir, args.config, overwrite=args.overwrite, max_shard_size=args.max_shard_size
+            )
     except (ConversionError, FileExistsError) as error:
         print(f"kexue-convert: error: {error}", file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """The generic engine that applies a declarative rule table to a checkpoint's variables.
 
-A table is a list of `Rule(source regex, target template, transform)`; a `None` target means "ignore on
-purpose" (optimizer slots, step counters). The engine checks that every source variable is consumed or
+A table is a list of `Rule(source regex, target, transform)`; the target is a `re` template, or a function of
+the match where a name needs arithmetic; a `None` target means "ignore on purpose" (optimizer slots, step
+counters). The engine checks that every source variable is consumed or
 ignored, that every target parameter of the model is filled exactly once, and that every shape matches,
 and raises `ConversionError` naming the variable and what was expected.
 """
@@ -28,7 +29,7 @@ def transpose(array: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Rule:
     source: str
-    target: str | None
+    target: str | Callable[[re.Match], str] | None
     transform: Callable[[np.ndarray], np.ndarray] = identity
 
     def match(self, name: str) -> str | bool | None:
@@ -36,7 +37,9 @@ class Rule:
         found = re.fullmatch(self.source, name)
         if found is None:
             return False
-        return None if self.target is None else found.expand(self.target)
+        if self.target is None:
+            return None
+        return self.target(found) if callable(self.target) else found.expand(self.target)
 
 
 @dataclass

@@ -16,6 +16,12 @@ from .modeling_roformer_v2 import (
     RoFormerV2Model,
     RoFormerV2PreTrainedModel,
 )
+from .modeling_transformer_vq import (
+    TransformerVQCache,
+    TransformerVQForCausalLM,
+    TransformerVQModel,
+    TransformerVQPreTrainedModel,
+)
 from .tokenization_bert4keras import Bert4KerasTokenizer
 
 __all__ = [
@@ -34,4 +40,8 @@ __all__ = [
     "RoFormerV2ForTokenClassification",
     "RoFormerV2Model",
     "RoFormerV2PreTrainedModel",
+    "TransformerVQCache",
+    "TransformerVQForCausalLM",
+    "TransformerVQModel",
+    "TransformerVQPreTrainedModel",
 ]
