@@ -8,6 +8,7 @@ official `TransformerConfig` fields come from a JSON file, at its top level or u
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import torch
@@ -143,6 +144,12 @@ def generation_config(config: TransformerVQConfig, official: dict) -> Generation
 def load_weights(model: TransformerVQForCausalLM, checkpoint: FlaxCheckpoint) -> MappingPlan:
     """Map, read and check every parameter into `model` (built on the meta device); return the plan."""
     where = str(checkpoint.path)
+    pairs = {found[1] for name in checkpoint.names() if (found := re.match(r"params/transformer_layers_(\d+)/", name))}
+    if 2 * len(pairs) != model.config.num_hidden_layers:
+        raise ConversionError(
+            f"{where}: the checkpoint has {len(pairs)} transformer_layers_<i> (pairs of GAUs), but the config "
+            f"says n_layer={model.config.num_hidden_layers // 2}"
+        )
     tied = model.config.tie_word_embeddings
     skip = set(model._tied_weights_keys) if tied else set()
     expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items() if name not in skip}

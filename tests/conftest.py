@@ -12,6 +12,7 @@ SHARED = Path(os.environ.get("KEXUE_SHARED", REPO.parent / "shared"))
 FIXTURES = SHARED / "fixtures"
 BERT4KERAS_VERSIONS = ("0.11.3", "0.11.5")
 MODEL_FIXTURES = ("roformer_v2_tiny", "gau_alpha_tiny")
+TRANSFORMER_VQ_FIXTURES = ("tvq_tiny_enwik8", "tvq_tiny_pg19")
 PARITY_TOLERANCE = 1e-4
 
 
@@ -22,6 +23,13 @@ def pytest_configure(config):
 
 def release_dir(version: str, model: str) -> Path:
     path = FIXTURES / f"bert4keras-{version}" / model
+    if not path.is_dir():
+        pytest.fail(f"{path}: fixture missing; set KEXUE_SHARED to the shared/ folder")
+    return path
+
+
+def transformer_vq_dir(name: str) -> Path:
+    path = FIXTURES / "transformer_vq" / name
     if not path.is_dir():
         pytest.fail(f"{path}: fixture missing; set KEXUE_SHARED to the shared/ folder")
     return path
