@@ -711,7 +711,8 @@ class TransformerVQForCausalLM(TransformerVQPreTrainedModel, GenerationMixin):
 
     def _update_model_kwargs_for_generation(self, outputs: ModelOutput, model_kwargs: dict, *args, **kwargs) -> dict:
         model_kwargs = super()._update_model_kwargs_for_generation(outputs, model_kwargs, *args, **kwargs)
-        model_kwargs[GENERATE_CACHE_ARGUMENT] = outputs.cache
+        if outputs.cache is not None:
+            model_kwargs[GENERATE_CACHE_ARGUMENT] = outputs.cache
         return model_kwargs
 
 
