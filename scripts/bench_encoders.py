@@ -11,18 +11,14 @@ glibc returning every large block to the system, so that the resident set follow
 """
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 from transformers import BertConfig, BertModel
 
+from benchmarking import cpu_peak_memory, cpu_peak_memory_in_child, cuda_peak_memory, device_name, synchronize
 from kexue_models import GAUAlphaConfig, GAUAlphaModel, RoFormerV2Config, RoFormerV2Model
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -32,61 +28,6 @@ MODELS: dict[str, Callable[[], torch.nn.Module]] = {
     "GAU-α-base": lambda: GAUAlphaModel(GAUAlphaConfig()),
 }
 BASELINE = next(iter(MODELS))
-
-
-def cuda_peak_memory(step: Callable[[], None]) -> int:
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
-    start = torch.cuda.memory_allocated()
-    step()
-    torch.cuda.synchronize()
-    return torch.cuda.max_memory_allocated() - start
-
-
-def resident_bytes() -> int:
-    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def cpu_peak_memory(step: Callable[[], None]) -> int:
-    """Peak resident-set growth during `step`, sampled every millisecond by a thread."""
-    start = resident_bytes()
-    peak, running = [start], [True]
-
-    def sample():
-        while running[0]:
-            peak[0] = max(peak[0], resident_bytes())
-            time.sleep(0.001)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    step()
-    running[0] = False
-    sampler.join()
-    return peak[0] - start
-
-
-def cpu_peak_memory_in_child(label: str, seq_len: int, batch_size: int, mode: str, dtype: str) -> int:
-    environment = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
-    command = [
-        sys.executable,
-        __file__,
-        "--child-memory",
-        label,
-        "--seq-lens",
-        str(seq_len),
-        "--batch-size",
-        str(batch_size),
-        "--modes",
-        mode,
-        "--dtype",
-        dtype,
-    ]
-    return int(subprocess.run(command, env=environment, capture_output=True, text=True, check=True).stdout.split()[-1])
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def make_step(model, input_ids, mode: str) -> Callable[[], None]:
@@ -114,7 +55,9 @@ def measure(models: dict, input_ids, mode: str, repeats: int, device: torch.devi
         else:
             dtype = next(models[label].parameters()).dtype
             dtype_name = next(name for name, value in DTYPES.items() if value == dtype)
-            peaks[label] = cpu_peak_memory_in_child(label, input_ids.shape[1], input_ids.shape[0], mode, dtype_name)
+            arguments = ["--child-memory", label, "--seq-lens", str(input_ids.shape[1]), "--batch-size",
+                         str(input_ids.shape[0]), "--modes", mode, "--dtype", dtype_name]  # fmt: skip
+            peaks[label] = cpu_peak_memory_in_child(__file__, arguments)
     times = {label: [] for label in steps}
     for _ in range(repeats):
         for label, step in steps.items():
@@ -146,8 +89,7 @@ def main() -> None:
         step()
         print(cpu_peak_memory(step))
         return
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"device: {name}; dtype {args.dtype}; batch {args.batch_size}; torch {torch.__version__}")
+    print(f"device: {device_name(device)}; dtype {args.dtype}; batch {args.batch_size}; torch {torch.__version__}")
 
     torch.manual_seed(0)
     models = {label: build().to(device=device, dtype=dtype) for label, build in MODELS.items()}

@@ -331,3 +331,12 @@ def test_rejects_a_foreign_cache():
 
     with pytest.raises(TypeError, match="TransformerVQCache"):
         random_model()(token_ids(1, 3), past_key_values=DynamicCache())
+
+
+@torch.no_grad()
+def test_torch_compile_without_graph_breaks():
+    """No Python loop over tokens or blocks, no host syncs: the whole forward is one graph."""
+    model = random_model()
+    ids = token_ids(2, 23)
+    compiled = torch.compile(model.model, fullgraph=True, backend="aot_eager")
+    torch.testing.assert_close(compiled(ids).last_hidden_state, model.model(ids).last_hidden_state)
