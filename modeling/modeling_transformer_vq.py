@@ -307,11 +307,20 @@ class VectorQuantizer(nn.Module):
     def __init__(self, config: TransformerVQConfig):
         super().__init__()
         shape = (config.num_attention_heads, config.n_code)
-        self.register_buffer("code_sums", torch.zeros(*shape, config.d_k))
-        self.register_buffer("code_counts", torch.ones(*shape))
+        self.register_buffer("code_sums", torch.zeros(*shape, config.d_k, dtype=torch.float32))
+        self.register_buffer("code_counts", torch.ones(*shape, dtype=torch.float32))
+
+    def _apply(self, fn, recurse=True):
+        # The statistics stay float32 whatever dtype the model is cast to: EMA counts grow far past the
+        # integers bfloat16 represents, and the codebook decides which code each key gets.
+        super()._apply(fn, recurse)
+        for name, buffer in self.named_buffers(recurse=False):
+            if buffer.is_floating_point() and buffer.dtype != torch.float32:
+                setattr(self, name, buffer.float())
+        return self
 
     def codebook(self) -> torch.Tensor:
-        return (self.code_sums / self.code_counts.clamp(min=CODE_COUNT_FLOOR)[..., None]).float()
+        return self.code_sums / self.code_counts.clamp(min=CODE_COUNT_FLOOR)[..., None]
 
 
 @dataclass

@@ -340,3 +340,15 @@ def test_torch_compile_without_graph_breaks():
     ids = token_ids(2, 23)
     compiled = torch.compile(model.model, fullgraph=True, backend="aot_eager")
     torch.testing.assert_close(compiled(ids).last_hidden_state, model.model(ids).last_hidden_state)
+
+
+def test_codebook_statistics_stay_float32(tmp_path):
+    """EMA counts outgrow bfloat16's integers: the quantizer's buffers stay float32 under any cast."""
+    random_model().save_pretrained(tmp_path)
+    for model in (
+        random_model().to(torch.bfloat16),
+        TransformerVQForCausalLM.from_pretrained(tmp_path, dtype=torch.bfloat16),
+    ):
+        assert model.model.embed_tokens.weight.dtype == torch.bfloat16
+        for buffer in model.model.layers[0].attention.quantizer.buffers():
+            assert buffer.dtype == torch.float32
