@@ -189,6 +189,29 @@ def skew(by_distance: torch.Tensor, block_len: int) -> torch.Tensor:
     return padded.reshape(*lead, rows, window)
 
 
+def per_code_totals(
+    codes: torch.Tensor, values: torch.Tensor, valid: torch.Tensor, n_code: int, block: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per block of `block` positions and per code: how many valid positions had it, and their value sum.
+
+    codes (batch, heads, seq), values (batch, heads, seq, d_v), valid (batch, seq) → counts (batch, heads,
+    n_block, n_code) and sums (batch, heads, n_block, n_code, d_v), float32. An index_add over positions:
+    O(seq·d_v) work, where a one-hot matmul would cost O(seq·n_code·d_v).
+    """
+    batch, heads, length = codes.shape
+    n_block = -(-length // block)
+    groups = batch * heads * n_block * n_code
+    block_index = torch.arange(length, device=codes.device) // block
+    group = ((torch.arange(batch * heads, device=codes.device).view(batch, heads, 1) * n_block + block_index) * n_code
+             + codes)  # fmt: skip
+    weight = valid[:, None, :].expand(batch, heads, length).float()
+    counts = torch.zeros(groups, device=codes.device).index_add_(0, group.flatten(), weight.flatten())
+    sums = torch.zeros(groups, values.shape[-1], device=codes.device).index_add_(
+        0, group.flatten(), (values.float() * weight[..., None]).flatten(0, 2)
+    )
+    return counts.view(batch, heads, n_block, n_code), sums.view(batch, heads, n_block, n_code, -1)
+
+
 def blockwise_attention(
     queries: torch.Tensor,
     keys: torch.Tensor,
@@ -255,10 +278,9 @@ def blockwise_attention(
 
     # Compressed cache: positions leave the window in the order they entered it. Block n sees the counts and
     # value sums of everything that left before it, the state's cache included.
-    leaving = F.one_hot(all_codes[:, :, :length], n_code).float() * all_valid[:, None, :length, None]
-    leaving = blocks(leaving)  # (b, h, n, L, S)
-    leaving_counts = leaving.sum(3)
-    leaving_sums = torch.einsum("bhnls,bhnlv->bhnsv", leaving, blocks(all_values[:, :, :length].detach().float()))
+    leaving_counts, leaving_sums = per_code_totals(
+        all_codes[:, :, :length], all_values[:, :, :length].detach(), all_valid[:, :length], n_code, block
+    )
     initial_counts = state.code_counts[:, :, None]
     initial_sums = (state.code_counts[..., None] * state.code_value_means)[:, :, None]
     block_counts = torch.cat((initial_counts, leaving_counts[:, :, :-1]), dim=2).cumsum(2)
@@ -396,9 +418,8 @@ class TransformerVQAttention(nn.Module):
         commit_loss = (squared_errors * mask).sum() / valid.numel()
         result = GAUOutput(output, new_state, codes, commit_loss)
         if self.training:
-            assigned = F.one_hot(codes, config.n_code).float() * mask[..., None]
-            result.code_sums = torch.einsum("bhts,bhtk->hsk", assigned, keys.detach())
-            result.code_counts = assigned.sum((0, 2))
+            counts, sums = per_code_totals(codes, keys.detach(), valid, config.n_code, block=codes.shape[2])
+            result.code_sums, result.code_counts = sums.sum((0, 2)), counts.sum((0, 2))
         return result
 
 
