@@ -1,7 +1,17 @@
-"""Field checks shared by the configurations: each error names the config class, the field and the value."""
+"""What the configurations share: validation on construction, and field checks whose errors name the config
+class, the field and the value."""
 
 from transformers import PreTrainedConfig
 from transformers.activations import ACT2FN
+
+
+class ValidatedConfig(PreTrainedConfig):
+    """A config that runs `validate_architecture` when constructed, not only when transformers asks."""
+
+    def __post_init__(self, **kwargs):
+        super().__post_init__(**kwargs)
+        # A bad field then raises a plain ValueError naming it, not strict's wrapper error.
+        self.validate_architecture()
 
 
 def check_positive(config: PreTrainedConfig, *fields: str) -> None:

@@ -7,13 +7,18 @@ Attention Unit (https://arxiv.org/abs/2202.10447) with the `softmax_plus` normal
 """
 
 from huggingface_hub.dataclasses import strict
-from transformers import PreTrainedConfig
 
-from .configuration_common import check_activation, check_positive, check_positive_float, check_probability
+from .configuration_common import (
+    ValidatedConfig,
+    check_activation,
+    check_positive,
+    check_positive_float,
+    check_probability,
+)
 
 
 @strict
-class GAUAlphaConfig(PreTrainedConfig):
+class GAUAlphaConfig(ValidatedConfig):
     r"""
     Configuration of a [`GAUAlphaModel`]. The defaults give `chinese_GAU-alpha-char_L-24_H-768`.
 
@@ -56,11 +61,6 @@ class GAUAlphaConfig(PreTrainedConfig):
     classifier_dropout: float | None = None
     pad_token_id: int | None = 0
     tie_word_embeddings: bool = True
-
-    def __post_init__(self, **kwargs):
-        super().__post_init__(**kwargs)
-        # Check here too: a bad field then raises a plain ValueError naming it, not strict's wrapper error.
-        self.validate_architecture()
 
     def validate_architecture(self):
         super().validate_architecture()

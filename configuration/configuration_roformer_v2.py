@@ -7,13 +7,18 @@ published weights were trained with it), 1e-7 from 0.11.4 on.
 """
 
 from huggingface_hub.dataclasses import strict
-from transformers import PreTrainedConfig
 
-from .configuration_common import check_activation, check_positive, check_positive_float, check_probability
+from .configuration_common import (
+    ValidatedConfig,
+    check_activation,
+    check_positive,
+    check_positive_float,
+    check_probability,
+)
 
 
 @strict
-class RoFormerV2Config(PreTrainedConfig):
+class RoFormerV2Config(ValidatedConfig):
     r"""
     Configuration of a [`RoFormerV2Model`]. The defaults give `chinese_roformer-v2-char_L-12_H-768_A-12` (base).
 
@@ -57,11 +62,6 @@ class RoFormerV2Config(PreTrainedConfig):
     @property
     def head_dim(self) -> int:
         return self.hidden_size // self.num_attention_heads
-
-    def __post_init__(self, **kwargs):
-        super().__post_init__(**kwargs)
-        # Check here too: a bad field then raises a plain ValueError naming it, not strict's wrapper error.
-        self.validate_architecture()
 
     def validate_architecture(self):
         super().validate_architecture()

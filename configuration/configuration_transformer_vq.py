@@ -8,15 +8,14 @@ The defaults are the paper's enwik8 model (scripts/lm_enwik8.sh).
 """
 
 from huggingface_hub.dataclasses import strict
-from transformers import PreTrainedConfig
 
-from .configuration_common import check_positive, check_positive_float, check_probability
+from .configuration_common import ValidatedConfig, check_positive, check_positive_float, check_probability
 
 ATTENTION_ALGORITHMS = ("blockwise", "quadratic")
 
 
 @strict
-class TransformerVQConfig(PreTrainedConfig):
+class TransformerVQConfig(ValidatedConfig):
     r"""
     Configuration of a [`TransformerVQModel`].
 
@@ -81,11 +80,6 @@ class TransformerVQConfig(PreTrainedConfig):
     pad_token_id: int | None = 0
     bos_token_id: int | None = 1
     eos_token_id: int | None = 1
-
-    def __post_init__(self, **kwargs):
-        super().__post_init__(**kwargs)
-        # Check here too: a bad field then raises a plain ValueError naming it, not strict's wrapper error.
-        self.validate_architecture()
 
     def validate_architecture(self):
         super().validate_architecture()

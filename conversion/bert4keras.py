@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from ..configuration import GAUAlphaConfig, RoFormerV2Config
 from ..modeling import Bert4KerasTokenizer, GAUAlphaForMaskedLM, RoFormerV2ForMaskedLM
 from ..modeling.tokenization_bert4keras import load_vocab
 from .errors import ConversionError
-from .mapping import MappingPlan, Rule, convert_tensors, plan_mapping, transpose
+from .mapping import Rule, load_mapped_weights, transpose
 from .output import atomic_directory, refuse_existing, write_json_atomic
 from .tf_checkpoint import TFCheckpoint
 
@@ -222,7 +221,7 @@ def convert_bert4keras(
         tokenizer = load_tokenizer(release, config)
         with torch.device("meta"):
             model = MODEL_CLASSES[detected][1](config)
-        plan = load_weights(model, checkpoint, where)
+        plan = load_mapped_weights(model, checkpoint.names(), RULES[detected], checkpoint.read, where)
 
     report = {
         "source": {
@@ -260,26 +259,6 @@ def load_tokenizer(release: Release, config) -> Bert4KerasTokenizer:
             f"{config.pad_token_id}"
         )
     return tokenizer
-
-
-def load_weights(model, checkpoint: TFCheckpoint, where: str) -> MappingPlan:
-    """Map, read and check every variable into `model` (built on the meta device); return the plan."""
-    tied = set(model._tied_weights_keys) if model.config.tie_word_embeddings else set()
-    expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items() if name not in tied}
-    plan = plan_mapping(checkpoint.names(), RULES[model.config.model_type], expected, where)
-    state_dict = convert_tensors(
-        plan,
-        checkpoint.read,
-        expected,
-        where,
-        progress=lambda items: tqdm(items, desc="converting", unit="tensor", leave=False),
-    )
-    model.load_state_dict(state_dict, strict=False, assign=True)
-    model.tie_weights()
-    on_meta = [name for name, tensor in model.state_dict().items() if tensor.is_meta]
-    if on_meta:
-        raise ConversionError(f"{where}: parameters left without a value: {on_meta}")
-    return plan
 
 
 def package_version() -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from .errors import ConversionError
 
@@ -105,3 +106,30 @@ def source_layout(shape: Iterable[int], rule: Rule) -> list[int]:
     """A target shape as the source stores it, i.e. before the rule's transform."""
     shape = list(shape)
     return shape[::-1] if rule.transform is transpose else shape
+
+
+def conversion_progress(items: Iterable) -> Iterable:
+    return tqdm(items, desc="converting", unit="tensor", leave=False)
+
+
+def load_mapped_weights(
+    model: torch.nn.Module,
+    source_names: Iterable[str],
+    rules: list[Rule],
+    read: Callable[[str], np.ndarray],
+    where: str,
+) -> MappingPlan:
+    """Map, read and check every source variable into `model`, built on the meta device; return the plan.
+
+    Tied parameters are not expected from the source: they are tied to the parameter that is.
+    """
+    tied = set(model._tied_weights_keys) if model.config.tie_word_embeddings else set()
+    expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items() if name not in tied}
+    plan = plan_mapping(source_names, rules, expected, where)
+    state_dict = convert_tensors(plan, read, expected, where, progress=conversion_progress)
+    model.load_state_dict(state_dict, strict=False, assign=True)
+    model.tie_weights()
+    on_meta = [name for name, tensor in model.state_dict().items() if tensor.is_meta]
+    if on_meta:
+        raise ConversionError(f"{where}: parameters left without a value: {on_meta}")
+    return plan

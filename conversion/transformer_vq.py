@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 from transformers import GenerationConfig
 
 from ..configuration import TransformerVQConfig
@@ -20,7 +19,7 @@ from ..modeling import TransformerVQForCausalLM
 from .bert4keras import package_version, sha256
 from .errors import ConversionError
 from .flax_checkpoint import FlaxCheckpoint, locate_checkpoint
-from .mapping import MappingPlan, Rule, convert_tensors, plan_mapping, transpose
+from .mapping import MappingPlan, Rule, load_mapped_weights, transpose
 from .output import atomic_directory, refuse_existing, write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -150,23 +149,9 @@ def load_weights(model: TransformerVQForCausalLM, checkpoint: FlaxCheckpoint) ->
             f"{where}: the checkpoint has {len(pairs)} transformer_layers_<i> (pairs of GAUs), but the config "
             f"says n_layer={model.config.num_hidden_layers // 2}"
         )
-    tied = model.config.tie_word_embeddings
-    skip = set(model._tied_weights_keys) if tied else set()
-    expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items() if name not in skip}
-    plan = plan_mapping(checkpoint.names(), mapping_rules(tied), expected, where)
-    state_dict = convert_tensors(
-        plan,
-        checkpoint.read,
-        expected,
-        where,
-        progress=lambda items: tqdm(items, desc="converting", unit="tensor", leave=False),
+    return load_mapped_weights(
+        model, checkpoint.names(), mapping_rules(model.config.tie_word_embeddings), checkpoint.read, where
     )
-    for name, tensor in state_dict.items():
-        if not tensor.is_floating_point():
-            raise ConversionError(f"{where}: {plan.targets[name][0]} holds {tensor.dtype}, expected floating point")
-    model.load_state_dict({name: tensor.float() for name, tensor in state_dict.items()}, strict=False, assign=True)
-    model.tie_weights()
-    return plan
 
 
 def convert_transformer_vq(
