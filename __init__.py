@@ -1,20 +1,12 @@
 """kexue-models: Su Jianlin's RoFormerV2 and GAU-α, and Transformer-VQ, as transformers models.
 
 Importing the package registers every config, model and tokenizer with transformers' Auto classes, so
-`AutoModelForMaskedLM.from_pretrained(folder)` works on any folder our converters write.
+`AutoModelForMaskedLM.from_pretrained(folder)` works on any folder our converters write. Saved folders also
+carry the code and an `auto_map`, so they load with `trust_remote_code=True` where the package is absent.
 """
 
-from transformers import (
-    AutoConfig,
-    AutoModel,
-    AutoModelForCausalLM,
-    AutoModelForMaskedLM,
-    AutoModelForMultipleChoice,
-    AutoModelForQuestionAnswering,
-    AutoModelForSequenceClassification,
-    AutoModelForTokenClassification,
-    AutoTokenizer,
-)
+import transformers
+from transformers import AutoConfig, AutoTokenizer
 
 from .configuration import GAUAlphaConfig, RoFormerV2Config, TransformerVQConfig
 from .modeling import (
@@ -34,32 +26,20 @@ from .modeling import (
     TransformerVQCache,
     TransformerVQForCausalLM,
     TransformerVQModel,
+    modeling_gau_alpha,
+    modeling_roformer_v2,
+    modeling_transformer_vq,
 )
 
 __version__ = "0.1.0"
 
-# Auto class → the model class for each config; the one table both the registration and the tests read.
+# Config class → {Auto class: model class}, from each modeling module's AUTO_MAP (the one table both the
+# registration, the exported auto_map and the tests read).
 AUTO_CLASSES = {
-    RoFormerV2Config: {
-        AutoModel: RoFormerV2Model,
-        AutoModelForMaskedLM: RoFormerV2ForMaskedLM,
-        AutoModelForSequenceClassification: RoFormerV2ForSequenceClassification,
-        AutoModelForMultipleChoice: RoFormerV2ForMultipleChoice,
-        AutoModelForTokenClassification: RoFormerV2ForTokenClassification,
-        AutoModelForQuestionAnswering: RoFormerV2ForQuestionAnswering,
-    },
-    GAUAlphaConfig: {
-        AutoModel: GAUAlphaModel,
-        AutoModelForMaskedLM: GAUAlphaForMaskedLM,
-        AutoModelForSequenceClassification: GAUAlphaForSequenceClassification,
-        AutoModelForMultipleChoice: GAUAlphaForMultipleChoice,
-        AutoModelForTokenClassification: GAUAlphaForTokenClassification,
-        AutoModelForQuestionAnswering: GAUAlphaForQuestionAnswering,
-    },
-    TransformerVQConfig: {
-        AutoModel: TransformerVQModel,
-        AutoModelForCausalLM: TransformerVQForCausalLM,
-    },
+    module.AUTO_MAP["AutoModel"].config_class: {
+        getattr(transformers, auto): model_class for auto, model_class in module.AUTO_MAP.items()
+    }
+    for module in (modeling_roformer_v2, modeling_gau_alpha, modeling_transformer_vq)
 }
 # The encoders share the bert4keras char tokenizer; Transformer-VQ's vocabularies (bytes, SentencePiece) are
 # the training run's own and are not part of its checkpoints.
@@ -71,6 +51,8 @@ for _config_class, _models in AUTO_CLASSES.items():
         AutoTokenizer.register(_config_class, fast_tokenizer_class=TOKENIZERS[_config_class], exist_ok=True)
     for _auto_class, _model_class in _models.items():
         _auto_class.register(_config_class, _model_class, exist_ok=True)
+# Saved tokenizers carry their code and auto_map too (transformers copies this self-contained file).
+Bert4KerasTokenizer.register_for_auto_class("AutoTokenizer")
 
 __all__ = [
     "AUTO_CLASSES",

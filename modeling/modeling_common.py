@@ -25,6 +25,8 @@ from transformers.modeling_outputs import (
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.utils import can_return_tuple
 
+from .hub_files import SavesHubFiles
+
 
 def rms_norm(hidden_states: torch.Tensor, eps: float) -> torch.Tensor:
     """bert4keras `LayerNormalization(zero_mean=False, scale=False, offset=False)`: x / sqrt(mean(x²) + eps).
@@ -165,7 +167,7 @@ def init_bert4keras_(weight: torch.Tensor, tf_shape: tuple[int, int], num_layers
     init.trunc_normal_(weight, mean=0.0, std=std, a=-2 * std, b=2 * std)
 
 
-class Bert4KerasPreTrainedModel(PreTrainedModel):
+class Bert4KerasPreTrainedModel(SavesHubFiles, PreTrainedModel):
     """Capability flags and initialisation shared by the bert4keras encoders.
 
     `_init_weights` reproduces bert4keras' initializer for training from scratch; `init_order` is 2 for

@@ -159,6 +159,16 @@ class GAUAlphaForQuestionAnswering(EncoderForQuestionAnswering, GAUAlphaPreTrain
     backbone_class = GAUAlphaModel
 
 
+# Auto class → model class: what the package registers, and the auto_map of every saved folder.
+AUTO_MAP = {
+    "AutoModel": GAUAlphaModel,
+    "AutoModelForMaskedLM": GAUAlphaForMaskedLM,
+    "AutoModelForSequenceClassification": GAUAlphaForSequenceClassification,
+    "AutoModelForMultipleChoice": GAUAlphaForMultipleChoice,
+    "AutoModelForTokenClassification": GAUAlphaForTokenClassification,
+    "AutoModelForQuestionAnswering": GAUAlphaForQuestionAnswering,
+}
+
 __all__ = [
     "GAUAlphaForMaskedLM",
     "GAUAlphaForMultipleChoice",

@@ -143,6 +143,16 @@ class RoFormerV2ForQuestionAnswering(EncoderForQuestionAnswering, RoFormerV2PreT
     backbone_class = RoFormerV2Model
 
 
+# Auto class → model class: what the package registers, and the auto_map of every saved folder.
+AUTO_MAP = {
+    "AutoModel": RoFormerV2Model,
+    "AutoModelForMaskedLM": RoFormerV2ForMaskedLM,
+    "AutoModelForSequenceClassification": RoFormerV2ForSequenceClassification,
+    "AutoModelForMultipleChoice": RoFormerV2ForMultipleChoice,
+    "AutoModelForTokenClassification": RoFormerV2ForTokenClassification,
+    "AutoModelForQuestionAnswering": RoFormerV2ForQuestionAnswering,
+}
+
 __all__ = [
     "RoFormerV2ForMaskedLM",
     "RoFormerV2ForMultipleChoice",

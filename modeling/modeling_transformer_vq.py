@@ -29,6 +29,7 @@ from transformers.modeling_layers import GradientCheckpointingLayer
 from transformers.utils import ModelOutput, can_return_tuple
 
 from ..configuration.configuration_transformer_vq import TransformerVQConfig
+from .hub_files import SavesHubFiles
 
 # The official MASK_INFTY_APPROX (attn.py:15). Finite on purpose: a query that sees no key at all (padding)
 # gets a uniform mix instead of NaN.
@@ -450,7 +451,7 @@ class TransformerVQLayer(GradientCheckpointingLayer):
         return result
 
 
-class TransformerVQPreTrainedModel(PreTrainedModel):
+class TransformerVQPreTrainedModel(SavesHubFiles, PreTrainedModel):
     config_class = TransformerVQConfig
     config: TransformerVQConfig
     base_model_prefix = "model"
@@ -745,6 +746,9 @@ class TransformerVQForCausalLM(TransformerVQPreTrainedModel, GenerationMixin):
             model_kwargs[GENERATE_CACHE_ARGUMENT] = outputs.cache
         return model_kwargs
 
+
+# Auto class → model class: what the package registers, and the auto_map of every saved folder.
+AUTO_MAP = {"AutoModel": TransformerVQModel, "AutoModelForCausalLM": TransformerVQForCausalLM}
 
 __all__ = [
     "TransformerVQCache",

@@ -64,11 +64,20 @@ def test_output_folder_is_complete(converted):
     out = converted["0.11.3", "gau_alpha_tiny"]
     assert sorted(path.name for path in out.iterdir()) == [
         "config.json",
+        "configuration_common.py",
+        "configuration_gau_alpha.py",
         "conversion.json",
+        "hub_files.py",
         "model.safetensors",
+        "modeling_common.py",
+        "modeling_gau_alpha.py",
+        "tokenization_bert4keras.py",
         "tokenizer.json",
         "tokenizer_config.json",
     ]
+    assert json.loads((out / "tokenizer_config.json").read_text())["auto_map"]["AutoTokenizer"][0] == (
+        "tokenization_bert4keras.Bert4KerasTokenizer"
+    )
     config = json.loads((out / "config.json").read_text())
     assert config["model_type"] == "gau_alpha" and config["architectures"] == ["GAUAlphaForMaskedLM"]
     assert config["rms_norm_eps"] == 1e-12 and config["softmax_plus_min_length"] == 1
