@@ -6,6 +6,7 @@ import sys
 
 from .bert4keras import DEFAULT_NUMERICS, NUMERICS, RULES, convert_bert4keras
 from .errors import ConversionError
+from .junnyu import convert_junnyu
 from .transformer_vq import convert_transformer_vq
 
 
@@ -35,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tvq.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
     tvq.add_argument("--max-shard-size", default="2GB", help="safetensors shard size (default: %(default)s)")
+
+    junnyu = formats.add_parser("junnyu", help="one of JunnYu's PyTorch folders (roformer v2 flags, gau_alpha)")
+    junnyu.add_argument("src_dir", help="his folder: config.json, pytorch_model.bin, vocab.txt")
+    junnyu.add_argument("out_dir", help="transformers folder to write (must not exist, unless --overwrite)")
+    junnyu.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
     return parser
 
 
@@ -51,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                 overwrite=args.overwrite,
                 max_shard_size=args.max_shard_size,
             )
+        elif args.format == "junnyu":
+            out_dir = convert_junnyu(args.src_dir, args.out_dir, overwrite=args.overwrite)
         else:
             out_dir = convert_transformer_vq(
                 args.src, args.out_dir, args.config, overwrite=args.overwrite, max_shard_size=args.max_shard_size

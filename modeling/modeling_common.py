@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
-from transformers import PreTrainedModel
+from transformers import PreTrainedConfig, PreTrainedModel
 from transformers import initialization as init
 from transformers.activations import ACT2FN
 from transformers.masking_utils import create_bidirectional_mask
@@ -26,6 +26,7 @@ from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.utils import can_return_tuple
 
 from .hub_files import SavesHubFiles
+from .junnyu_layout import JunnYuLayout
 
 
 def rms_norm(hidden_states: torch.Tensor, eps: float) -> torch.Tensor:
@@ -167,6 +168,14 @@ def init_bert4keras_(weight: torch.Tensor, tf_shape: tuple[int, int], num_layers
     init.trunc_normal_(weight, mean=0.0, std=std, a=-2 * std, b=2 * std)
 
 
+# from_pretrained arguments that say where to find a checkpoint's files.
+HUB_KWARGS = ("cache_dir", "force_download", "proxies", "token", "revision", "local_files_only", "subfolder")
+
+
+# Keyword arguments of from_pretrained that set fields of the config every model config has.
+CONFIG_OVERRIDES = {"num_labels", "id2label", "label2id", "problem_type", "output_hidden_states", "output_attentions"}
+
+
 class Bert4KerasPreTrainedModel(SavesHubFiles, PreTrainedModel):
     """Capability flags and initialisation shared by the bert4keras encoders.
 
@@ -179,6 +188,60 @@ class Bert4KerasPreTrainedModel(SavesHubFiles, PreTrainedModel):
     supports_gradient_checkpointing = True
     _supports_sdpa = True
     init_order: int = 2
+
+    # How JunnYu's published PyTorch folder of this model is laid out; recognised by `from_pretrained`.
+    junnyu_layout: JunnYuLayout | None = None
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
+        """transformers' `from_pretrained`, which also reads JunnYu's folders of the same model (see
+        junnyu_layout.py): config translated, weights renamed by `key_mapping`, and an error naming the keys
+        when they do not fill the backbone."""
+        if pretrained_model_name_or_path is None or cls.junnyu_layout is None:
+            return super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        hub_kwargs = {key: kwargs[key] for key in HUB_KWARGS if key in kwargs}
+        raw, _ = PreTrainedConfig.get_config_dict(pretrained_model_name_or_path, **hub_kwargs)
+        if not cls.junnyu_layout.matches(raw):
+            return super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        where = f"{pretrained_model_name_or_path} (JunnYu's {raw['model_type']} layout)"
+        # Config overrides (num_labels=..., a dropout) go into the translated config, as transformers does.
+        overrides = {
+            key: kwargs.pop(key)
+            for key in list(kwargs)
+            if key in CONFIG_OVERRIDES | set(cls.config_class.__annotations__)
+        }
+        kwargs["config"] = cls.junnyu_layout.translate(raw, cls.config_class, where, **overrides)
+        wants_info = kwargs.pop("output_loading_info", False)
+        # Shape mismatches are collected, not raised, so that the error below names them with the rest.
+        kwargs["ignore_mismatched_sizes"] = True
+        model, info = super().from_pretrained(
+            pretrained_model_name_or_path,
+            *model_args,
+            key_mapping=cls.junnyu_layout.key_mapping,
+            output_loading_info=True,
+            **kwargs,
+        )
+        base = model.base_model
+        prefix = "" if base is model else f"{model.base_model_prefix}."
+        backbone = {f"{prefix}{name}" for name in base.state_dict()}
+        unfit = {
+            "missing": sorted(set(info["missing_keys"]) & backbone),
+            "unexpected": sorted(
+                key
+                for key in info["unexpected_keys"]
+                if key not in cls.junnyu_layout.ignored_keys and not key.startswith("lm_head.")
+            ),
+            "of another shape": sorted(
+                f"{key} ({list(found)} in the file, {list(expected)} expected)"
+                for key, found, expected in info.get("mismatched_keys", [])
+            ),
+        }
+        if any(unfit.values()):
+            details = "; ".join(f"{kind}: {', '.join(keys)}" for kind, keys in unfit.items() if keys)
+            raise ValueError(f"{where}: the weights do not fit {cls.__name__}: {details}")
+        # Saving writes our layout, not his: forget the renaming transformers would otherwise revert on save.
+        model._weight_conversions = []
+        return (model, info) if wants_info else model
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:

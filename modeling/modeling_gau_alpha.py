@@ -17,6 +17,7 @@ from transformers import initialization as init
 from transformers.modeling_layers import GradientCheckpointingLayer
 
 from ..configuration.configuration_gau_alpha import GAUAlphaConfig
+from .junnyu_layout import GAU_ALPHA
 from .modeling_common import (
     Bert4KerasPreTrainedModel,
     EncoderForMaskedLM,
@@ -119,6 +120,7 @@ class GAUAlphaPreTrainedModel(Bert4KerasPreTrainedModel):
     config: GAUAlphaConfig
     _no_split_modules = ["GAUAlphaLayer"]
     init_order = 3
+    junnyu_layout = GAU_ALPHA
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:

@@ -11,6 +11,7 @@ from torch import nn
 from transformers.modeling_layers import GradientCheckpointingLayer
 
 from ..configuration.configuration_roformer_v2 import RoFormerV2Config
+from .junnyu_layout import ROFORMER_V2
 from .modeling_common import (
     Bert4KerasPreTrainedModel,
     EncoderForMaskedLM,
@@ -111,6 +112,7 @@ class RoFormerV2PreTrainedModel(Bert4KerasPreTrainedModel):
     _no_split_modules = ["RoFormerV2Layer"]
     _supports_flash_attn = True
     init_order = 2
+    junnyu_layout = ROFORMER_V2
 
 
 class RoFormerV2Model(EncoderModel, RoFormerV2PreTrainedModel):
