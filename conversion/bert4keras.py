@@ -15,11 +15,13 @@ from pathlib import Path
 import torch
 
 from ..configuration import GAUAlphaConfig, RoFormerV2Config
+from ..model_cards import render_card
 from ..modeling import Bert4KerasTokenizer, GAUAlphaForMaskedLM, RoFormerV2ForMaskedLM
 from ..modeling.tokenization_bert4keras import load_vocab
 from .errors import ConversionError
 from .mapping import Rule, load_mapped_weights, transpose
 from .output import atomic_directory, refuse_existing, write_json_atomic
+from .parity import PARITY_TOLERANCE, bert4keras_parity
 from .tf_checkpoint import TFCheckpoint
 
 logger = logging.getLogger(__name__)
@@ -200,8 +202,12 @@ def convert_bert4keras(
     numerics: str = DEFAULT_NUMERICS,
     overwrite: bool = False,
     max_shard_size: str = "2GB",
+    reference: str | Path | None = None,
 ) -> Path:
-    """Convert the release in `src_dir` into a complete transformers folder `out_dir`; return `out_dir`."""
+    """Convert the release in `src_dir` into a complete transformers folder `out_dir`; return `out_dir`.
+
+    With `reference`, outputs bert4keras computed for this checkpoint (a reference_outputs.npz), the converted
+    model must reproduce them within 1e-4, and the card reports the figures."""
     if numerics not in NUMERICS:
         raise ConversionError(f"numerics must be one of {sorted(NUMERICS)}, got {numerics!r}")
     if model_type is not None and model_type not in RULES:
@@ -235,10 +241,17 @@ def convert_bert4keras(
         "variables_ignored": plan.ignored,
         "kexue_models_version": package_version(),
     }
+    figures = None
+    if reference is not None:
+        parity = bert4keras_parity(model.eval(), reference)
+        if not parity.within(PARITY_TOLERANCE):
+            raise ConversionError(f"{reference}: the converted model does not reproduce these outputs: {parity}")
+        figures = report["parity"] = parity.figures()
     with atomic_directory(out_dir, overwrite=overwrite) as staging:
         model.save_pretrained(staging, max_shard_size=max_shard_size)
         tokenizer.save_pretrained(staging)
         write_json_atomic(staging / "conversion.json", report)
+        render_card(staging, figures)
     logger.info("converted %s (%s, %s) to %s", release.folder, detected, numerics, out_dir)
     return out_dir
 

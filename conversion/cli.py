@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bert4keras.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
     bert4keras.add_argument("--max-shard-size", default="2GB", help="safetensors shard size (default: %(default)s)")
+    bert4keras.add_argument(
+        "--reference", help="outputs bert4keras computed for this checkpoint (npz): checked, reported in the card"
+    )
 
     tvq = formats.add_parser("transformer-vq", help="a checkpoint of the official Transformer-VQ code (JAX)")
     tvq.add_argument("src", help="checkpoint file, its checkpoint_<step> folder, or a folder of those (latest step)")
@@ -36,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tvq.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
     tvq.add_argument("--max-shard-size", default="2GB", help="safetensors shard size (default: %(default)s)")
+    tvq.add_argument(
+        "--reference", help="npz of input_ids and the official logprobs for them: checked, reported in the card"
+    )
 
     junnyu = formats.add_parser("junnyu", help="one of JunnYu's PyTorch folders (roformer v2 flags, gau_alpha)")
     junnyu.add_argument("src_dir", help="his folder: config.json, pytorch_model.bin, vocab.txt")
@@ -56,12 +62,18 @@ def main(argv: list[str] | None = None) -> int:
                 numerics=args.numerics,
                 overwrite=args.overwrite,
                 max_shard_size=args.max_shard_size,
+                reference=args.reference,
             )
         elif args.format == "junnyu":
             out_dir = convert_junnyu(args.src_dir, args.out_dir, overwrite=args.overwrite)
         else:
             out_dir = convert_transformer_vq(
-                args.src, args.out_dir, args.config, overwrite=args.overwrite, max_shard_size=args.max_shard_size
+                args.src,
+                args.out_dir,
+                args.config,
+                overwrite=args.overwrite,
+                max_shard_size=args.max_shard_size,
+                reference=args.reference,
             )
     except (ConversionError, FileExistsError) as error:
         print(f"kexue-convert: error: {error}", file=sys.stderr)

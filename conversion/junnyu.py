@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+from ..model_cards import render_card
 from ..modeling import Bert4KerasTokenizer, GAUAlphaForMaskedLM, RoFormerV2ForMaskedLM
 from ..modeling.tokenization_bert4keras import load_vocab
 from .bert4keras import package_version, sha256
@@ -50,5 +51,6 @@ def convert_junnyu(src_dir: str | Path, out_dir: str | Path, overwrite: bool = F
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         write_json_atomic(staging / "conversion.json", report)
+        render_card(staging)
     logger.info("rewrote %s (%s) as %s", src_dir, raw["model_type"], out_dir)
     return out_dir

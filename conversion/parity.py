@@ -1,10 +1,13 @@
-"""Compare a converted model with the outputs the original bert4keras code computed."""
+"""Compare a converted model with the outputs the original code computed (bert4keras, official Transformer-VQ)."""
 
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+# What a conversion must reproduce: the original code's outputs to this max-abs-diff (fp32).
+PARITY_TOLERANCE = 1e-4
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,13 @@ class Parity:
 
     def within(self, tolerance: float) -> bool:
         return self.hidden_states <= tolerance and self.mlm_logits <= tolerance and self.same_argmax
+
+    def figures(self) -> dict[str, str]:
+        return {
+            "hidden states": f"{self.hidden_states:.2e}",
+            "MLM logits": f"{self.mlm_logits:.2e}",
+            "same MLM argmax": str(self.same_argmax),
+        }
 
 
 def bert4keras_parity(model: torch.nn.Module, references: str | Path | np.lib.npyio.NpzFile) -> Parity:
@@ -44,3 +54,15 @@ def bert4keras_parity(model: torch.nn.Module, references: str | Path | np.lib.np
         worst_logits = max(worst_logits, float(np.abs(logits - expected_logits)[valid].max()))
         same_argmax &= bool((logits.argmax(-1) == expected_logits.argmax(-1))[valid].all())
     return Parity(hidden_states=worst_hidden, mlm_logits=worst_logits, same_argmax=same_argmax)
+
+
+def transformer_vq_parity(model: torch.nn.Module, references: str | Path) -> float:
+    """Max-abs-diff of log_softmax(logits) against the official log-probs; `references` is an npz with
+    `input_ids` [B, T] and `logprobs` [B, T, V] (the fixtures' reference_outputs.npz has both)."""
+    references = np.load(references)
+    with torch.no_grad():
+        logits = model(torch.from_numpy(references["input_ids"]).long()).logits
+    log_probs = torch.log_softmax(logits.float(), dim=-1).numpy()
+    if log_probs.shape != references["logprobs"].shape:
+        raise ValueError(f"log-probs have shape {log_probs.shape}, the references {references['logprobs'].shape}")
+    return float(np.abs(log_probs - references["logprobs"]).max())

@@ -15,12 +15,14 @@ import torch
 from transformers import GenerationConfig
 
 from ..configuration import TransformerVQConfig
+from ..model_cards import render_card
 from ..modeling import TransformerVQForCausalLM
 from .bert4keras import package_version, sha256
 from .errors import ConversionError
 from .flax_checkpoint import FlaxCheckpoint, locate_checkpoint
 from .mapping import MappingPlan, Rule, load_mapped_weights, transpose
 from .output import atomic_directory, refuse_existing, write_json_atomic
+from .parity import PARITY_TOLERANCE, transformer_vq_parity
 
 logger = logging.getLogger(__name__)
 
@@ -155,9 +157,17 @@ def load_weights(model: TransformerVQForCausalLM, checkpoint: FlaxCheckpoint) ->
 
 
 def convert_transformer_vq(
-    src: str | Path, out_dir: str | Path, config_path: str | Path, overwrite: bool = False, max_shard_size: str = "2GB"
+    src: str | Path,
+    out_dir: str | Path,
+    config_path: str | Path,
+    overwrite: bool = False,
+    max_shard_size: str = "2GB",
+    reference: str | Path | None = None,
 ) -> Path:
-    """Convert the official checkpoint at `src` with the official config at `config_path` into `out_dir`."""
+    """Convert the official checkpoint at `src` with the official config at `config_path` into `out_dir`.
+
+    With `reference` (an npz of `input_ids` and the official `logprobs` for them), the converted model must
+    reproduce them within 1e-4, and the card reports the figure."""
     out_dir = Path(out_dir)
     refuse_existing(out_dir, overwrite)
     config, official = read_official_config(config_path)
@@ -182,8 +192,15 @@ def convert_transformer_vq(
         ),
         "kexue_models_version": package_version(),
     }
+    figures = None
+    if reference is not None:
+        difference = transformer_vq_parity(model.eval(), reference)
+        if difference > PARITY_TOLERANCE:
+            raise ConversionError(f"{reference}: the converted model's log-probs differ by {difference:.2e}")
+        figures = report["parity"] = {"log-probs": f"{difference:.2e}"}
     with atomic_directory(out_dir, overwrite=overwrite) as staging:
         model.save_pretrained(staging, max_shard_size=max_shard_size)
         write_json_atomic(staging / "conversion.json", report)
+        render_card(staging, figures)
     logger.info("converted %s to %s", checkpoint_path, out_dir)
     return out_dir

@@ -67,3 +67,15 @@ class SavesHubFiles:
         if kwargs.get("is_main_process", True):
             for name, source in flat_sources(Path(sys.modules[type(self).__module__].__file__)).items():
                 write_text_atomic(Path(save_directory) / name, source)
+            write_card(Path(save_directory))
+
+
+def write_card(folder: Path) -> None:
+    """A model card, unless the folder has one; the card templates come with the package only."""
+    if (folder / "README.md").exists():
+        return
+    try:
+        from kexue_models.model_cards import render_card
+    except ImportError:  # loaded as remote code, without the package
+        return
+    render_card(folder)

@@ -63,11 +63,13 @@ def test_numerics_are_not_interchangeable(tmp_path):
 def test_output_folder_is_complete(converted):
     out = converted["0.11.3", "gau_alpha_tiny"]
     assert sorted(path.name for path in out.iterdir()) == [
+        "README.md",
         "config.json",
         "configuration_common.py",
         "configuration_gau_alpha.py",
         "conversion.json",
         "hub_files.py",
+        "junnyu_layout.py",
         "model.safetensors",
         "modeling_common.py",
         "modeling_gau_alpha.py",
