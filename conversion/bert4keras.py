@@ -6,7 +6,6 @@ positional lists broke between versions), read without TensorFlow, and written a
 """
 
 import hashlib
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from ..model_cards import render_card
 from ..modeling import Bert4KerasTokenizer, GAUAlphaForMaskedLM, RoFormerV2ForMaskedLM
 from ..modeling.tokenization_bert4keras import load_vocab
 from .errors import ConversionError
+from .inputs import read_json_object
 from .mapping import Rule, load_mapped_weights, transpose
 from .output import atomic_directory, refuse_existing, write_json_atomic
 from .parity import PARITY_TOLERANCE, bert4keras_parity
@@ -149,12 +149,7 @@ def detect_model_type(names: list[str], where: str) -> str:
 
 def translate_config(release: Release, model_type: str, numerics: str):
     """bert_config.json → RoFormerV2Config / GAUAlphaConfig, with the chosen numerics and the vocab's pad id."""
-    try:
-        raw = json.loads(release.config_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConversionError(f"{release.config_path}: not valid JSON ({error})") from error
-    if not isinstance(raw, dict):
-        raise ConversionError(f"{release.config_path}: expected a JSON object, found {type(raw).__name__}")
+    raw = read_json_object(release.config_path)
     fields = CONFIG_FIELDS[model_type]
     missing = [key for key in fields if key not in raw and key not in OPTIONAL_CONFIG_FIELDS]
     if missing:

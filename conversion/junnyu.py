@@ -2,7 +2,6 @@
 roformer` with v2 flags, GAU-α with his names) into ours, once, so that it loads anywhere without the
 translation (see modeling/junnyu_layout.py)."""
 
-import json
 import logging
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from ..modeling import Bert4KerasTokenizer, GAUAlphaForMaskedLM, RoFormerV2ForMa
 from ..modeling.tokenization_bert4keras import load_vocab
 from .bert4keras import package_version, sha256
 from .errors import ConversionError
+from .inputs import read_json_object
 from .output import atomic_directory, refuse_existing, write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -21,12 +21,7 @@ def convert_junnyu(src_dir: str | Path, out_dir: str | Path, overwrite: bool = F
     src_dir, out_dir = Path(src_dir), Path(out_dir)
     refuse_existing(out_dir, overwrite)
     config_path = src_dir / "config.json"
-    try:
-        raw = json.loads(config_path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConversionError(f"{config_path}: cannot read it ({error})") from error
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConversionError(f"{config_path}: not valid JSON ({error})") from error
+    raw = read_json_object(config_path)
     model_class = MODEL_CLASSES.get(raw.get("model_type"))
     if model_class is None or not model_class.junnyu_layout.matches(raw):
         raise ConversionError(

@@ -6,7 +6,6 @@ Parameters are mapped by path through the table below; the optimizer state is ig
 official `TransformerConfig` fields come from a JSON file, at its top level or under `transformer_config`.
 """
 
-import json
 import logging
 import re
 from pathlib import Path
@@ -20,6 +19,7 @@ from ..modeling import TransformerVQForCausalLM
 from .bert4keras import package_version, sha256
 from .errors import ConversionError
 from .flax_checkpoint import FlaxCheckpoint, locate_checkpoint
+from .inputs import read_json_object
 from .mapping import MappingPlan, Rule, load_mapped_weights, transpose
 from .output import atomic_directory, refuse_existing, write_json_atomic
 from .parity import PARITY_TOLERANCE, transformer_vq_parity
@@ -93,13 +93,8 @@ def mapping_rules(tied: bool) -> list[Rule]:
 def read_official_config(path: str | Path) -> tuple[TransformerVQConfig, dict]:
     """The official `TransformerConfig` fields in `path` → (our config, the official fields as read)."""
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConversionError(f"{path}: cannot read the config ({error})") from error
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConversionError(f"{path}: not valid JSON ({error})") from error
-    official = raw.get("transformer_config", raw) if isinstance(raw, dict) else raw
+    raw = read_json_object(path)
+    official = raw.get("transformer_config", raw)
     if not isinstance(official, dict):
         raise ConversionError(
             f"{path}: expected a JSON object of TransformerConfig fields, found {type(official).__name__}"
