@@ -291,11 +291,12 @@ def blockwise_attention(
 
     # One stabiliser for window and cache (attn.py:234-244); weights are divided by the normaliser before
     # they meet the values, so the unnormalised product is never formed.
-    top = torch.maximum(scores.amax(-1), cache_scores.amax(-1)).detach()[..., None]
+    top = torch.maximum(scores.amax(-1), cache_scores.amax(-1)) if agg_cache else scores.amax(-1)
+    top = top.detach()[..., None]
     window_weights = torch.exp(scores - top)
-    cache_weights = torch.exp(cache_scores - top)
     normaliser = window_weights.sum(-1, keepdim=True)
     if agg_cache:
+        cache_weights = torch.exp(cache_scores - top)
         normaliser = normaliser + cache_weights.sum(-1, keepdim=True)
     window_weights = (window_weights / normaliser).to(values.dtype)
     output = torch.einsum("bhnlm,bhnvm->bhnlv", window_weights[..., :window], past_values) + torch.einsum(
