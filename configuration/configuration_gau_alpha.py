@@ -9,7 +9,7 @@ Attention Unit (https://arxiv.org/abs/2202.10447) with the `softmax_plus` normal
 from huggingface_hub.dataclasses import strict
 
 from .configuration_common import (
-    ValidatedConfig,
+    OutputEmbeddingConfig,
     check_activation,
     check_positive,
     check_positive_float,
@@ -18,7 +18,7 @@ from .configuration_common import (
 
 
 @strict
-class GAUAlphaConfig(ValidatedConfig):
+class GAUAlphaConfig(OutputEmbeddingConfig):
     r"""
     Configuration of a [`GAUAlphaModel`]. The defaults give `chinese_GAU-alpha-char_L-24_H-768`.
 

@@ -9,13 +9,13 @@ The defaults are the paper's enwik8 model (scripts/lm_enwik8.sh).
 
 from huggingface_hub.dataclasses import strict
 
-from .configuration_common import ValidatedConfig, check_positive, check_positive_float, check_probability
+from .configuration_common import OutputEmbeddingConfig, check_positive, check_positive_float, check_probability
 
 ATTENTION_ALGORITHMS = ("blockwise", "quadratic")
 
 
 @strict
-class TransformerVQConfig(ValidatedConfig):
+class TransformerVQConfig(OutputEmbeddingConfig):
     r"""
     Configuration of a [`TransformerVQModel`].
 

@@ -27,6 +27,7 @@ from transformers.utils import can_return_tuple
 
 from .hub_files import SavesHubFiles
 from .junnyu_layout import JunnYuLayout
+from .output_embedding import OutputTransform, init_output_options
 
 
 def rms_norm(hidden_states: torch.Tensor, eps: float) -> torch.Tensor:
@@ -86,6 +87,22 @@ def apply_rotary(states: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tens
     swapped = states.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)  # [x1, x0, x3, x2, ...]
     # In place on the fresh product: one large temporary fewer (mul's backward does not need its output).
     return (states * cos).addcmul_(swapped, signed_sin)
+
+
+SOFTMAX_PLUS_TRAINING_LENGTH = 512
+
+
+def softmax_plus_scale(padding_mask: torch.Tensor, key_size: int, min_length: int) -> torch.Tensor:
+    """Per-sequence factor of `softmax_plus` times 1/√s, shaped (batch, 1, 1, 1) to multiply the queries.
+
+    bert4keras scales the scores a = q·kᵀ/√s by log(n)/log(512), n the number of valid keys: with it the
+    entropy of the attention stays near that of the 512-token pre-training length (kexue.fm/archives/8823).
+    Folding the whole factor into q lets SDPA serve the attention with scale 1. n is floored at
+    `min_length` (1 up to bert4keras 0.11.4, 16 in 0.11.5).
+    """
+    lengths = padding_mask.sum(dim=-1, dtype=torch.float32).clamp(min=min_length)
+    scale = torch.log(lengths) / math.log(SOFTMAX_PLUS_TRAINING_LENGTH) / math.sqrt(key_size)
+    return scale.view(-1, 1, 1, 1)
 
 
 IN_PLACE_ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "swish": nn.SiLU}
@@ -246,6 +263,8 @@ class Bert4KerasPreTrainedModel(SavesHubFiles, PreTrainedModel):
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
         num_layers = self.config.num_hidden_layers
+        if init_output_options(module, self.config):
+            return
         if isinstance(module, nn.Linear):
             # torch stores Linear weights as [out, in]; bert4keras computes the fan on TF's [in, out].
             init_bert4keras_(module.weight, (module.in_features, module.out_features), num_layers, self.init_order)
@@ -364,6 +383,7 @@ class EncoderForMaskedLM(EncoderHead):
 
     def build_head(self, config) -> None:
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.output_transform = OutputTransform(config)  # identity unless tied_embedding_mode asks
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
 
     def get_output_embeddings(self) -> nn.Linear:
@@ -378,7 +398,7 @@ class EncoderForMaskedLM(EncoderHead):
         labels=None, **kwargs,
     ) -> MaskedLMOutput:  # fmt: skip
         outputs = self.model(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, **kwargs)
-        logits = self.lm_head(self.dropout(outputs.last_hidden_state))
+        logits = self.lm_head(self.output_transform(self.dropout(outputs.last_hidden_state)))
         loss = None if labels is None else self.loss_function(logits, labels, vocab_size=self.config.vocab_size)
         return MaskedLMOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions

@@ -9,8 +9,6 @@ Embeddings → dropout → RMSNorm, then per layer a single Gated Attention Unit
 Introduced in https://kexue.fm/archives/9052 (GAU: https://kexue.fm/archives/8934).
 """
 
-import math
-
 import torch
 from torch import nn
 from transformers import initialization as init
@@ -30,22 +28,9 @@ from .modeling_common import (
     activation,
     apply_rotary,
     attention_function,
+    softmax_plus_scale,
 )
-
-SOFTMAX_PLUS_TRAINING_LENGTH = 512
-
-
-def softmax_plus_scale(padding_mask: torch.Tensor, key_size: int, min_length: int) -> torch.Tensor:
-    """Per-sequence factor of `softmax_plus` times 1/√s, shaped (batch, 1, 1, 1) to multiply the queries.
-
-    bert4keras scales the scores a = q·kᵀ/√s by log(n)/log(512), n the number of valid keys: with it the
-    entropy of the attention stays near that of the 512-token pre-training length (kexue.fm/archives/8823).
-    Folding the whole factor into q lets SDPA serve the attention with scale 1. n is floored at
-    `min_length` (1 up to bert4keras 0.11.4, 16 in 0.11.5).
-    """
-    lengths = padding_mask.sum(dim=-1, dtype=torch.float32).clamp(min=min_length)
-    scale = torch.log(lengths) / math.log(SOFTMAX_PLUS_TRAINING_LENGTH) / math.sqrt(key_size)
-    return scale.view(-1, 1, 1, 1)
+from .output_embedding import ResidualProjection
 
 
 class GatedAttentionUnit(nn.Module):
@@ -63,7 +48,7 @@ class GatedAttentionUnit(nn.Module):
         )
         self.q_scale = nn.Parameter(torch.ones(config.attention_key_size))
         self.k_scale = nn.Parameter(torch.ones(config.attention_key_size))
-        self.o_proj = nn.Linear(config.intermediate_size, config.hidden_size, bias=False)
+        self.o_proj = ResidualProjection(config.intermediate_size, config.hidden_size, bias=False)
         self.act_fn = activation(config.hidden_act)
 
     def forward(

@@ -24,7 +24,9 @@ from .modeling_common import (
     activation,
     apply_rotary,
     attention_function,
+    softmax_plus_scale,
 )
+from .output_embedding import ResidualProjection
 
 
 class RoFormerV2Attention(nn.Module):
@@ -37,16 +39,18 @@ class RoFormerV2Attention(nn.Module):
         self.scaling = self.head_dim**-0.5
         self.is_causal = False
         self.attention_dropout = config.attention_probs_dropout_prob
-        self.q_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
-        self.k_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
+        # qk_bias: biases on q and k, added before RoPE (kexue.fm/archives/9577).
+        self.q_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=config.qk_bias)
+        self.k_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=config.qk_bias)
         self.v_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
-        self.o_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
+        self.o_proj = ResidualProjection(config.hidden_size, config.hidden_size, bias=False)
 
     def forward(
         self,
         hidden_states: torch.Tensor,
         attention_mask: torch.Tensor | None,
         position_embeddings: tuple[torch.Tensor, torch.Tensor],
+        padding_mask: torch.Tensor,
         **kwargs,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         batch_size, seq_length = hidden_states.shape[:2]
@@ -55,6 +59,10 @@ class RoFormerV2Attention(nn.Module):
         query = apply_rotary(self.q_proj(hidden_states).view(heads_shape).transpose(1, 2), cos, sin)
         key = apply_rotary(self.k_proj(hidden_states).view(heads_shape).transpose(1, 2), cos, sin)
         value = self.v_proj(hidden_states).view(heads_shape).transpose(1, 2)  # (batch, heads, seq, head_dim)
+        scaling = self.scaling
+        if self.config.attention_scale == "entropy_invariant":  # folded into q, as GAU-α's softmax_plus
+            query = query * softmax_plus_scale(padding_mask, self.head_dim, self.config.softmax_plus_min_length)
+            scaling = 1.0
 
         output, probs = attention_function(self.config)(
             self,
@@ -62,7 +70,7 @@ class RoFormerV2Attention(nn.Module):
             key,
             value,
             attention_mask,
-            scaling=self.scaling,
+            scaling=scaling,
             dropout=self.attention_dropout if self.training else 0.0,
             **kwargs,
         )
@@ -75,7 +83,7 @@ class RoFormerV2FeedForward(nn.Module):
     def __init__(self, config: RoFormerV2Config):
         super().__init__()
         self.up_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=False)
-        self.down_proj = nn.Linear(config.intermediate_size, config.hidden_size, bias=False)
+        self.down_proj = ResidualProjection(config.intermediate_size, config.hidden_size, bias=False)
         self.act_fn = activation(config.hidden_act)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
@@ -101,7 +109,9 @@ class RoFormerV2Layer(GradientCheckpointingLayer):
         padding_mask: torch.Tensor | None = None,
         **kwargs,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        attention_output, probs = self.self_attn(hidden_states, attention_mask, position_embeddings, **kwargs)
+        attention_output, probs = self.self_attn(
+            hidden_states, attention_mask, position_embeddings, padding_mask, **kwargs
+        )
         hidden_states = self.attention_norm(hidden_states + self.dropout(attention_output))
         hidden_states = self.feed_forward_norm(hidden_states + self.dropout(self.feed_forward(hidden_states)))
         return hidden_states, probs

@@ -30,6 +30,7 @@ from transformers.utils import ModelOutput, can_return_tuple
 
 from ..configuration.configuration_transformer_vq import TransformerVQConfig
 from .hub_files import SavesHubFiles
+from .output_embedding import OutputTransform, ResidualProjection, init_output_options
 
 # The official MASK_INFTY_APPROX (attn.py:15). Finite on purpose: a query that sees no key at all (padding)
 # gets a uniform mix instead of NaN.
@@ -369,7 +370,7 @@ class TransformerVQAttention(nn.Module):
         # One projection for keys | values | gates, head-major within each, as in the checkpoints.
         self.kvg_proj = nn.Linear(hidden, heads * (d_k + 2 * d_v), bias=False)
         self.r_proj = nn.Linear(hidden, heads * d_k, bias=False)
-        self.o_proj = nn.Linear(heads * d_v, hidden, bias=False)
+        self.o_proj = ResidualProjection(heads * d_v, hidden, bias=False)
         # Transformer-XL's global content (u) and position (v) biases, added to the queries.
         # Flat (heads·d_k), as the checkpoints store them.
         self.xl_u = nn.Parameter(torch.zeros(heads * d_k))
@@ -469,7 +470,10 @@ class TransformerVQPreTrainedModel(SavesHubFiles, PreTrainedModel):
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
         """The official initialisers (types.py:70-73): embeddings N(0, 1); dense kernels N(0, 1/fan_in);
-        biases, XL biases and the position scale 0; codebook sums N(0, 1/(heads·n_code)), counts 1."""
+        biases, XL biases and the position scale 0; codebook sums N(0, 1/(heads·n_code)), counts 1. The
+        output-embedding options (output_embedding.py) come first."""
+        if init_output_options(module, self.config):
+            return
         if isinstance(module, nn.Embedding):
             init.normal_(module.weight, mean=0.0, std=1.0)
         elif isinstance(module, nn.Linear):
@@ -672,6 +676,7 @@ class TransformerVQForCausalLM(TransformerVQPreTrainedModel, GenerationMixin):
         self.final_norm = (
             TransformerVQRMSNorm(config.hidden_size, config.rms_norm_eps) if config.use_final_norm else None
         )
+        self.output_transform = OutputTransform(config)  # identity unless tied_embedding_mode asks
         # Tied or not, the official head has a bias (emb.py:16-33, model.py:110-118).
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=True)
         self.post_init()
@@ -723,6 +728,7 @@ class TransformerVQForCausalLM(TransformerVQPreTrainedModel, GenerationMixin):
         hidden_states = hidden_states[:, keep]
         if self.final_norm is not None:
             hidden_states = self.final_norm(hidden_states)
+        hidden_states = self.output_transform(hidden_states)
         # Full-precision logits, scaled after the bias (model.py:228-232).
         logits = F.linear(hidden_states.float(), self.lm_head.weight.float(), self.lm_head.bias.float())
         logits = logits * self.config.logit_scale

@@ -73,6 +73,7 @@ def test_output_folder_is_complete(converted):
         "model.safetensors",
         "modeling_common.py",
         "modeling_gau_alpha.py",
+        "output_embedding.py",
         "tokenization_bert4keras.py",
         "tokenizer.json",
         "tokenizer_config.json",
