@@ -17,13 +17,16 @@ from transformers.dynamic_module_utils import get_imports
 from kexue_models import AUTO_CLASSES, Bert4KerasTokenizer, GAUAlphaConfig, RoFormerV2Config, TransformerVQConfig
 from tests.conftest import SHARED
 
+# Non-default options where a model has them, so that the exported code is tested with them too.
 TINY = {
     RoFormerV2Config: dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                           intermediate_size=37, num_labels=3),
+                           intermediate_size=37, num_labels=3, tied_embedding_mode="projection",
+                           output_projection_activation="gelu", qk_bias=True, attention_scale="entropy_invariant"),
     GAUAlphaConfig: dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, intermediate_size=48,
-                         attention_key_size=16, num_labels=3),
+                         attention_key_size=16, num_labels=3, tied_embedding_mode="half_swap"),
     TransformerVQConfig: dict(vocab_size=99, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, d_k=8,
-                              d_v=12, n_code=6, block_len=4, mem_len=3),
+                              d_v=12, n_code=6, block_len=4, mem_len=3, tied_embedding_mode="small_std",
+                              use_final_norm=True),
 }  # fmt: skip
 CASES = [(config_class, auto, model_class) for config_class, heads in AUTO_CLASSES.items()
          for auto, model_class in heads.items()]  # fmt: skip
