@@ -12,11 +12,13 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(TORCH_PIN)
-	$(BIN)/python -m pip install --quiet --editable '.[test]'
+	$(BIN)/python -m pip install --quiet --editable '.[test,plots]'
 	touch $@
 
 demo: setup
 	$(BIN)/python scripts/demo.py
+	rm -rf demo_output/pretrain  # the demo starts afresh; a real run resumes instead
+	$(BIN)/python scripts/pretrain.py --steps 30 --output-dir demo_output/pretrain
 
 lint: setup
 	$(BIN)/ruff check .
