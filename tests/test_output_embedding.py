@@ -6,8 +6,8 @@ The post counts each of the n - 1 other logits as e^0 = 1; they are Gaussian wit
 (σ_out: the output matrix's std), so their sum is about (n - 1)·e^{s/2}. The tests compare with the post's
 formulas within s/2 + 0.1, and with the formulas that keep e^{s/2} within 0.15 (+0.5% of the value). Where s
 is large (Transformer-VQ's official N(0, 1) embeddings: s = d), the sum is ruled by its largest terms and only
-the self logit's effect is checked: `direct` echoes its input, the other modes do not. Token-type embeddings are zeroed: the post's 2-gram
-has none.
+the self logit's effect is checked: `direct` echoes its input, the other modes do not. Token-type
+embeddings are zeroed: the post's 2-gram has none.
 """
 
 import math
