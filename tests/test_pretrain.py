@@ -67,3 +67,14 @@ def test_killed_run_resumes_from_its_last_checkpoint(pretrain, tmp_path, monkeyp
     assert not (tmp_path / "untied" / "checkpoint").exists()
     pretrain.run(*arguments)  # finished: skipped, nothing trained again
     assert log_steps(tmp_path / "log.csv") == [("untied", step) for step in range(1, 10)]
+
+
+def test_reads_a_datasets_dataset(pretrain, tmp_path):
+    """--dataset takes what `datasets.load_dataset` takes: here a local folder of text files (column `text`)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    lines = (REPO / "demo" / "pretrain_corpus" / "cmrc2018_train_contexts.txt").read_text(encoding="utf-8")
+    (corpus / "train.txt").write_text("\n".join(lines.splitlines()[:30]), encoding="utf-8")
+    pretrain.run("--dataset", str(corpus), "--modes", "direct", "--steps", "2", "--eval-windows", "1",
+                 "--output-dir", str(tmp_path / "out"))  # fmt: skip
+    assert log_steps(tmp_path / "out" / "log.csv") == [("direct", 1), ("direct", 2)]
