@@ -131,7 +131,11 @@ def build_model(args, tokenizer, mode: str):
         **extra,
     )
     set_seed(args.seed)  # every mode starts from the same draws
-    return model_class(config)
+    model = model_class(config)
+    if args.embedding_std == "inverse-sqrt-d" and mode != "small_std":
+        # The post's setting (σ² = 1/d, so dσ = √d ≫ log n); the models' own initialisers give a smaller dσ.
+        torch.nn.init.normal_(model.get_input_embeddings().weight, std=config.hidden_size**-0.5)
+    return model
 
 
 def save_checkpoint_atomic(accelerator: Accelerator, folder: Path, step: int) -> None:
@@ -273,6 +277,12 @@ def main() -> None:
     parser.add_argument("--eval-windows", type=int, default=32)
     parser.add_argument("--attention-scale", choices=["standard", "entropy_invariant"], default="standard")
     parser.add_argument("--qk-bias", action="store_true")
+    parser.add_argument(
+        "--embedding-std",
+        choices=["model", "inverse-sqrt-d"],
+        help="token-embedding init (small_std keeps its own): the model's initialiser, or N(0, 1/d) as in the post; "
+        "default: model for --preset cpu, inverse-sqrt-d for --preset gpu",
+    )
     parser.add_argument("--checkpoint-every", type=int, default=50)
     parser.add_argument("--bf16", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
@@ -283,6 +293,7 @@ def main() -> None:
     if unknown:
         parser.error(f"--modes: unknown {unknown}; choose from {TIED_EMBEDDING_MODES}")
     max_length = PRESETS[args.preset]["max_length"]
+    args.embedding_std = args.embedding_std or ("inverse-sqrt-d" if args.preset == "gpu" else "model")
     args.eval_lengths = args.eval_lengths or [max_length, 2 * max_length, 4 * max_length]
 
     accelerator = Accelerator(mixed_precision="bf16" if args.bf16 else "no")
