@@ -287,12 +287,14 @@ def blockwise_attention(
     initial_sums = (state.code_counts[..., None] * state.code_value_means)[:, :, None]
     block_counts = torch.cat((initial_counts, leaving_counts[:, :, :-1]), dim=2).cumsum(2)
     block_sums = torch.cat((initial_sums, leaving_sums[:, :, :-1]), dim=2).cumsum(2)
-    cache_bias = torch.where(block_counts > 0, block_counts.clamp(min=1.0).log(), MASK_VALUE)
-    cache_scores = torch.einsum("bhnlk,hsk->bhnls", with_u, codebook) + cache_bias[:, :, :, None, :]
 
     # One stabiliser for window and cache (attn.py:234-244); weights are divided by the normaliser before
     # they meet the values, so the unnormalised product is never formed.
-    top = torch.maximum(scores.amax(-1), cache_scores.amax(-1)) if agg_cache else scores.amax(-1)
+    top = scores.amax(-1)
+    if agg_cache:
+        cache_bias = torch.where(block_counts > 0, block_counts.clamp(min=1.0).log(), MASK_VALUE)
+        cache_scores = torch.einsum("bhnlk,hsk->bhnls", with_u, codebook) + cache_bias[:, :, :, None, :]
+        top = torch.maximum(top, cache_scores.amax(-1))
     top = top.detach()[..., None]
     window_weights = torch.exp(scores - top)
     normaliser = window_weights.sum(-1, keepdim=True)
@@ -596,16 +598,16 @@ class TransformerVQModel(TransformerVQPreTrainedModel):
         # Read every codebook before any layer runs: a checkpointed layer recomputed in backward must see the
         # codebook of this step, not the one `update_codebooks` leaves at the end of it.
         codebooks = [layer.attention.quantizer.codebook() for layer in self.layers]
-        states = past_key_values.states if past_key_values is not None and past_key_values.states else None
+        if past_key_values is not None and past_key_values.states:
+            states = past_key_values.states
+        else:  # a fresh start: every GAU reads the same empty state (nothing writes into it)
+            states = [GAUState.empty(self.config, batch, hidden_states.device, hidden_states.dtype)] * len(self.layers)
         all_hidden_states = (hidden_states,) if output_hidden_states else None
         results = []
         for index, layer in enumerate(self.layers):
-            state = (
-                states[index]
-                if states is not None
-                else GAUState.empty(self.config, batch, hidden_states.device, hidden_states.dtype)
+            result = layer(
+                hidden_states, codebook=codebooks[index], state=states[index], valid=valid, block_len=block_len
             )
-            result = layer(hidden_states, codebook=codebooks[index], state=state, valid=valid, block_len=block_len)
             hidden_states = result.hidden_states
             results.append(result)
             if output_hidden_states:
@@ -717,11 +719,12 @@ class TransformerVQForCausalLM(TransformerVQPreTrainedModel, GenerationMixin):
             input_ids,
             attention_mask=attention_mask,
             position_ids=position_ids,
-            past_key_values=past_key_values if past_key_values is not None else cache,
+            past_key_values=past_key_values,
             inputs_embeds=inputs_embeds,
             use_cache=use_cache,
             output_hidden_states=output_hidden_states,
             output_codes=output_codes,
+            cache=cache,
         )
         hidden_states = outputs.last_hidden_state
         keep = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
