@@ -10,12 +10,19 @@ from .junnyu import convert_junnyu
 from .transformer_vq import convert_transformer_vq
 
 
+def add_output_arguments(subparser: argparse.ArgumentParser, shards: bool = True) -> None:
+    subparser.add_argument("out_dir", help="transformers folder to write (must not exist, unless --overwrite)")
+    subparser.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
+    if shards:
+        subparser.add_argument("--max-shard-size", default="2GB", help="safetensors shard size (default: %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kexue-convert", description=__doc__)
     formats = parser.add_subparsers(dest="format", required=True)
     bert4keras = formats.add_parser("bert4keras", help="a bert4keras release of RoFormerV2 or GAU-α (TF checkpoint)")
     bert4keras.add_argument("src_dir", help="unzipped release: bert_config.json, bert_model.ckpt.*, vocab.txt")
-    bert4keras.add_argument("out_dir", help="transformers folder to write (must not exist, unless --overwrite)")
+    add_output_arguments(bert4keras)
     bert4keras.add_argument("--model-type", choices=sorted(RULES), help="default: detected from the variable names")
     bert4keras.add_argument(
         "--numerics",
@@ -23,30 +30,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_NUMERICS,
         help="bert4keras release whose numerics to reproduce (default: %(default)s, used to train the weights)",
     )
-    bert4keras.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
-    bert4keras.add_argument("--max-shard-size", default="2GB", help="safetensors shard size (default: %(default)s)")
     bert4keras.add_argument(
         "--reference", help="outputs bert4keras computed for this checkpoint (npz): checked, reported in the card"
     )
 
     tvq = formats.add_parser("transformer-vq", help="a checkpoint of the official Transformer-VQ code (JAX)")
     tvq.add_argument("src", help="checkpoint file, its checkpoint_<step> folder, or a folder of those (latest step)")
-    tvq.add_argument("out_dir", help="transformers folder to write (must not exist, unless --overwrite)")
+    add_output_arguments(tvq)
     tvq.add_argument(
         "--config",
         required=True,
         help="JSON of the official TransformerConfig fields (top level or under `transformer_config`)",
     )
-    tvq.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
-    tvq.add_argument("--max-shard-size", default="2GB", help="safetensors shard size (default: %(default)s)")
     tvq.add_argument(
         "--reference", help="npz of input_ids and the official logprobs for them: checked, reported in the card"
     )
 
     junnyu = formats.add_parser("junnyu", help="one of JunnYu's PyTorch folders (roformer v2 flags, gau_alpha)")
     junnyu.add_argument("src_dir", help="his folder: config.json, pytorch_model.bin, vocab.txt")
-    junnyu.add_argument("out_dir", help="transformers folder to write (must not exist, unless --overwrite)")
-    junnyu.add_argument("--overwrite", action="store_true", help="replace out_dir once the new folder is complete")
+    add_output_arguments(junnyu, shards=False)
     return parser
 
 

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..modeling.hub_files import write_text_atomic
+
 
 def refuse_existing(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists() and not overwrite:
@@ -43,13 +45,4 @@ def atomic_directory(out_dir: str | os.PathLike, overwrite: bool = False) -> Ite
 
 def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
     """Write JSON to a temporary file in the same folder, then rename it over `path`."""
-    path = Path(path)
-    descriptor, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            json.dump(data, file, ensure_ascii=False, indent=2)
-            file.write("\n")
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
+    write_text_atomic(Path(path), json.dumps(data, ensure_ascii=False, indent=2) + "\n")

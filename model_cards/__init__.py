@@ -7,11 +7,11 @@ the spec of the published model whose shape the config has (cards.py). Metadata 
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from ..modeling.hub_files import write_text_atomic
 from .cards import CARDS, CLUE_TASKS, GENERIC, CardSpec
 
 
@@ -163,12 +163,5 @@ def render_card(folder: str | os.PathLike, parity: dict | None = None) -> Path:
 """
     card = ModelCard(f"---\n{metadata(spec).to_yaml()}\n---\n{body}")
     path = folder / "README.md"
-    descriptor, staging = tempfile.mkstemp(prefix=".README.md.", suffix=".partial", dir=folder)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(str(card))
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, str(card))
     return path

@@ -38,6 +38,7 @@ def flat_sources(path: Path) -> dict[str, str]:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, then rename it over `path`: complete or absent."""
     descriptor, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
