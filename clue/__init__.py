@@ -1,8 +1,13 @@
-"""The CLUE harness (in progress): readers of CLUE's own files (readers.py, tasks.py), metrics as `evaluate`
-modules (metrics/), GlobalPointer heads and their decoding (heads.py, decode.py). Task specs, features and
-the runner (kexue-clue) follow."""
+"""The CLUE harness: all 11 tasks read from CLUE's own files, fine-tuned with Su's recipes on any transformers
+encoder through accelerate, scored by `evaluate` modules shipped in the package (docs: clue_spec.md).
+
+    from kexue_models.clue import ClueArguments, run_clue
+    run_clue(ClueArguments(model="path/to/model", data_dir="clue", output_dir="runs/clue", tasks="afqmc,cluener"))
+
+Command line: `kexue-clue` (kexue_models.clue.cli)."""
 
 from .readers import ClueFormatError
-from .tasks import TASK_FILES, read_task
+from .runner import ClueArguments, run_clue
+from .tasks import TASKS, Task, read_files, read_task
 
-__all__ = ["TASK_FILES", "ClueFormatError", "read_task"]
+__all__ = ["TASKS", "ClueArguments", "ClueFormatError", "Task", "read_files", "read_task", "run_clue"]

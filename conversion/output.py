@@ -34,6 +34,11 @@ def atomic_directory(out_dir: str | os.PathLike, overwrite: bool = False) -> Ite
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    replace_directory(staging, out_dir)
+
+
+def replace_directory(staging: Path, out_dir: Path) -> None:
+    """Put the complete folder `staging` at `out_dir`, replacing an existing one only once both exist."""
     if out_dir.exists():
         retired = out_dir.with_name(f".{out_dir.name}.replaced-{uuid.uuid4().hex[:8]}")
         os.replace(out_dir, retired)

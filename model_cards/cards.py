@@ -84,6 +84,36 @@ ROFORMER_V2_EN = (
 )
 
 
+SU_SOURCE = (
+    "Su Jianlin, GAU-α README = kexue.fm/archives/9052 (CLUE dev)",
+    "https://github.com/ZhuiyiTechnology/GAU-alpha",
+)
+# The GAU-α post's table: base models fine-tuned by Su under one protocol. cmrc2018 is his span accuracy,
+# cluener micro F1, chid Hungarian-decoded accuracy (docs: clue_spec.md §5.1).
+SU_CLUE_DEV = {
+    name: PublishedResults(*SU_SOURCE, dict(zip(CLUE_TASKS, scores, strict=True)))
+    for name, scores in {
+        "BERT": (60.06, 56.80, 72.41, 79.56, 73.93, 78.62, 83.93, 56.17, 60.54, 85.69, 79.45),
+        "RoBERTa": (60.64, 58.06, 74.05, 81.24, 76.00, 87.50, 84.50, 56.54, 67.66, 86.71, 79.47),
+        "RoFormer": (60.91, 57.54, 73.52, 80.92, 76.07, 86.84, 84.63, 56.26, 67.24, 86.57, 79.72),
+        "RoFormerV2* (MLM only, unreleased)": (
+            60.87,
+            56.54,
+            72.75,
+            80.34,
+            75.36,
+            80.92,
+            84.67,
+            57.91,
+            64.62,
+            85.09,
+            81.08,
+        ),
+        "GAU-α": (61.41, 57.76, 74.17, 81.82, 75.86, 79.93, 85.67, 58.09, 68.24, 87.91, 80.01),
+    }.items()
+}
+
+
 def roformer_v2(size: str, shape: dict, published: tuple[PublishedResults, ...] = ()) -> CardSpec:
     return CardSpec(
         title=f"RoFormerV2 chinese char {size}",
@@ -151,25 +181,7 @@ CARDS = {
         release="chinese_GAU-alpha-char_L-24_H-768 (bert4keras, https://kexue.fm/archives/9052)",
         citation=GAU_ALPHA_CITATION,
         tags=("chinese", "clue", "gau-alpha"),
-        published=(
-            PublishedResults(
-                "Su Jianlin, GAU-α README = kexue.fm/archives/9052 (CLUE dev)",
-                "https://github.com/ZhuiyiTechnology/GAU-alpha",
-                {
-                    "iflytek": 61.41,
-                    "tnews": 57.76,
-                    "afqmc": 74.17,
-                    "cmnli": 81.82,
-                    "ocnli": 75.86,
-                    "wsc": 79.93,
-                    "csl": 85.67,
-                    "cmrc2018": 58.09,
-                    "c3": 68.24,
-                    "chid": 87.91,
-                    "cluener": 80.01,
-                },
-            ),
-        ),
+        published=(SU_CLUE_DEV["GAU-α"],),
     ),
     "transformer_vq": CardSpec(
         title="Transformer-VQ",

@@ -11,4 +11,4 @@ METRICS = ("accuracy", "cmrc2018", "cluener")
 def load(name: str) -> evaluate.EvaluationModule:
     if name not in METRICS:
         raise ValueError(f"unknown CLUE metric {name!r}, expected one of {METRICS}")
-    return evaluate.load(str(Path(__file__).parent / name))
+    return evaluate.load(str(Path(__file__).parent / name), keep_in_memory=True)
