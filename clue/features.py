@@ -46,7 +46,8 @@ def tokenize(tokenizer, texts: list[str], desc: str) -> list[dict]:
     for start in tqdm(range(0, len(texts), TOKENIZE_CHUNK), desc=desc, unit="chunk", leave=False):
         batch = tokenizer(texts[start : start + TOKENIZE_CHUNK], add_special_tokens=False, return_offsets_mapping=True)
         encoded += [
-            {"ids": ids, "offsets": offsets} for ids, offsets in zip(batch["input_ids"], batch["offset_mapping"])
+            {"ids": ids, "offsets": offsets}
+            for ids, offsets in zip(batch["input_ids"], batch["offset_mapping"], strict=True)
         ]
     return encoded
 
@@ -62,7 +63,7 @@ def encode_texts(tokenizer, examples: Sequence[TextExample], max_length: int) ->
             truncation=True,
             max_length=max_length,
         )
-        for offset, (example, ids) in enumerate(zip(chunk, batch["input_ids"])):
+        for offset, (example, ids) in enumerate(zip(chunk, batch["input_ids"], strict=True)):
             label = IGNORED_LABEL if example.label is None else example.label
             features.append({"example": start + offset, "input_ids": ids, "label": label})
     return features
@@ -98,9 +99,9 @@ def encode_choices(tokenizer, examples: Sequence[ChoiceExample], max_length: int
             choices = list(example.choices) + [C3_FILLER] * (C3_CHOICES - len(example.choices))
             rows.append([(example.context, example.question, choice) for choice in choices])
     texts = sorted({text for row in rows for pieces in row for text in pieces})
-    ids = dict(zip(texts, (item["ids"] for item in tokenize(tokenizer, texts, "tokenizing"))))
+    ids = dict(zip(texts, (item["ids"] for item in tokenize(tokenizer, texts, "tokenizing")), strict=True))
     features = []
-    for index, (example, row) in enumerate(zip(examples, rows)):
+    for index, (example, row) in enumerate(zip(examples, rows, strict=True)):
         sequences = []
         for pieces in row:
             first, second, third = fit_pieces([ids[text] for text in pieces], max_length - 4)
@@ -121,7 +122,7 @@ def encode_spans(tokenizer, examples: Sequence[SpanExample], max_length: int) ->
     questions = tokenize(tokenizer, [example.question for example in examples], "tokenizing questions")
     contexts = tokenize(tokenizer, [example.context for example in examples], "tokenizing contexts")
     features = []
-    for index, (example, question, context) in enumerate(zip(examples, questions, contexts)):
+    for index, (example, question, context) in enumerate(zip(examples, questions, contexts, strict=True)):
         question_ids = question["ids"][: max_length - 3 - WINDOW_STRIDE]
         width = max_length - 3 - len(question_ids)
         answer = None
@@ -156,7 +157,7 @@ def encode_entities(
     cls, sep = special_ids(tokenizer)
     encoded = tokenize(tokenizer, [example.text for example in examples], "tokenizing")
     features = []
-    for index, (example, text) in enumerate(zip(examples, encoded)):
+    for index, (example, text) in enumerate(zip(examples, encoded, strict=True)):
         ids, offsets = text["ids"][: max_length - 2], text["offsets"][: max_length - 2]
         starts = {first: position + 1 for position, (first, _) in enumerate(offsets)}
         ends = {last - 1: position + 1 for position, (_, last) in enumerate(offsets)}
@@ -198,7 +199,7 @@ class Collator:
         self.task, self.pad_id = task, pad_id
 
     def __call__(self, items: list[tuple[int, dict]]) -> dict[str, torch.Tensor]:
-        indices, features = zip(*items)
+        indices, features = zip(*items, strict=True)
         batch = {"index": torch.tensor(indices)}
         if self.task.kind == "choice":
             sequences = [sequence for feature in features for sequence in feature["input_ids"]]

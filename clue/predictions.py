@@ -16,11 +16,11 @@ def reduce_batch(task: Task, batch: dict[str, torch.Tensor], scores: torch.Tenso
     """(feature index, what that feature predicts) for each feature of the batch."""
     indices = batch["index"].tolist()
     if task.kind in ("classification", "choice"):
-        return list(zip(indices, scores.tolist()))
+        return list(zip(indices, scores.tolist(), strict=True))
     if task.kind == "span":
         starts, ends, best = best_span(scores)
-        return list(zip(indices, zip(starts.tolist(), ends.tolist(), best.tolist())))
-    return list(zip(indices, decode_entities(scores)))
+        return list(zip(indices, zip(starts.tolist(), ends.tolist(), best.tolist(), strict=True), strict=True))
+    return list(zip(indices, decode_entities(scores), strict=True))
 
 
 def assign_jointly(logits: list[list[float]]) -> list[int]:
@@ -29,7 +29,7 @@ def assign_jointly(logits: list[list[float]]) -> list[int]:
     from scipy.optimize import linear_sum_assignment
 
     rows, columns = linear_sum_assignment(-torch.tensor(logits).numpy())
-    choice = dict(zip(rows.tolist(), columns.tolist()))
+    choice = dict(zip(rows.tolist(), columns.tolist(), strict=True))
     return [choice[row] for row in range(len(logits))]
 
 
@@ -47,7 +47,7 @@ def per_example(task: Task, examples: list, features: list[dict], reduced: dict[
             groups[example.group].append(index)
         predictions = [0] * len(examples)
         for members in groups.values():
-            for index, choice in zip(members, assign_jointly([logits[i] for i in members])):
+            for index, choice in zip(members, assign_jointly([logits[i] for i in members]), strict=True):
                 predictions[index] = choice
         return predictions
     if task.kind == "span":
@@ -93,7 +93,7 @@ def metric_inputs(task: Task, examples: list, predictions: list) -> tuple[list, 
         return (
             [
                 {"id": example.id, "prediction_text": text, "answer_start": start}
-                for example, (text, start) in zip(examples, predictions)
+                for example, (text, start) in zip(examples, predictions, strict=True)
             ],
             [
                 {
@@ -104,7 +104,7 @@ def metric_inputs(task: Task, examples: list, predictions: list) -> tuple[list, 
             ],
         )
     return (
-        [label_dict(example.text, entities) for example, entities in zip(examples, predictions)],
+        [label_dict(example.text, entities) for example, entities in zip(examples, predictions, strict=True)],
         [label_dict(example.text, example.entities) for example in examples],
     )
 
@@ -112,16 +112,25 @@ def metric_inputs(task: Task, examples: list, predictions: list) -> tuple[list, 
 def submission_text(task: Task, examples: list, predictions: list) -> str:
     """The file CLUE's leaderboard takes for this task: JSON lines, or one JSON object for cmrc2018 and chid."""
     if task.kind == "span":
-        return json.dumps({example.id: text for example, (text, _) in zip(examples, predictions)}, ensure_ascii=False)
+        return json.dumps(
+            {example.id: text for example, (text, _) in zip(examples, predictions, strict=True)}, ensure_ascii=False
+        )
     if task.name == "chid":
-        return json.dumps({example.id: choice for example, choice in zip(examples, predictions)}, ensure_ascii=False)
+        return json.dumps(
+            {example.id: choice for example, choice in zip(examples, predictions, strict=True)}, ensure_ascii=False
+        )
     if task.kind == "entity":
         rows = [
             {"id": example.id, "text": example.text, "label": label_dict(example.text, entities)}
-            for example, entities in zip(examples, predictions)
+            for example, entities in zip(examples, predictions, strict=True)
         ]
     elif task.kind == "choice":
-        rows = [{"id": example.id, "label": str(choice)} for example, choice in zip(examples, predictions)]
+        rows = [
+            {"id": example.id, "label": str(choice)} for example, choice in zip(examples, predictions, strict=True)
+        ]
     else:
-        rows = [{"id": example.id, "label": task.labels[label]} for example, label in zip(examples, predictions)]
+        rows = [
+            {"id": example.id, "label": task.labels[label]}
+            for example, label in zip(examples, predictions, strict=True)
+        ]
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
