@@ -35,6 +35,7 @@ from .predictions import metric_inputs, per_example, reduce_batch, submission_te
 from .tasks import TASKS, Task, get_task, has_split, read_files, read_task
 
 CHECKPOINT, STATE, BEST_WEIGHTS = "checkpoint", "state.json", "best.safetensors"
+LOG_EVERY = 50  # batches between progress-bar loss updates
 SPLIT_SEED = 0  # the dev split and sample subsets do not move with --seed, so runs with several seeds compare
 
 
@@ -211,7 +212,7 @@ class TaskRun:
         )
         self.model, self.optimizer, self.train_loader = accelerator.prepare(model, optimizer, train_loader)
         self.state = {"epoch": 0, "batches": 0, "history": [], "best": None, "train_seconds": 0.0,
-                      "eval_seconds": 0.0, "train_examples": 0, "recipe": self.recipe}  # fmt: skip
+                      "eval_seconds": 0.0, "train_examples": 0, "loss_sum": 0.0, "recipe": self.recipe}  # fmt: skip
 
     def loader(self, features: list[dict]) -> DataLoader:
         return self.accelerator.prepare_data_loader(
@@ -269,7 +270,8 @@ class TaskRun:
             scores = metrics.load(self.task.metric).compute(predictions=inputs, references=references)
         return scores, predictions
 
-    def train_epoch(self, epoch: int) -> None:
+    def train_epoch(self, epoch: int) -> float:
+        """Train one epoch (or its rest, after a resume); returns its mean training loss over processes."""
         accelerator, task = self.accelerator, self.task
         self.sampler.shuffle_for_epoch(epoch)
         skip = self.state["batches"]
@@ -282,39 +284,50 @@ class TaskRun:
             total=len(self.train_loader),
             disable=not accelerator.is_main_process,
         )
-        started, running_loss = time.perf_counter(), torch.zeros((), device=accelerator.device)
+        started, unlogged_loss = time.perf_counter(), torch.zeros((), device=accelerator.device)
         for batch in progress:
             with accelerator.accumulate(self.model):
                 loss, _ = self.model(**batch)
                 accelerator.backward(loss)
                 self.optimizer.step()
                 self.optimizer.zero_grad()
-            running_loss += loss.detach()
+            unlogged_loss += loss.detach()
             self.state["batches"] += 1
             self.state["train_examples"] += len(batch["index"]) * accelerator.num_processes
-            if self.state["batches"] % 50 == 0:
-                progress.set_postfix(loss=f"{running_loss.item() / 50:.4f}")
-                running_loss.zero_()
+            if self.state["batches"] % LOG_EVERY == 0:  # the only host sync, once per LOG_EVERY batches
+                self.log_loss(unlogged_loss)
+                progress.set_postfix(loss=f"{self.state['loss_sum'] / self.state['batches']:.4f}")
             if accelerator.sync_gradients and self.state["batches"] % self.args.checkpoint_steps == 0:
+                self.log_loss(unlogged_loss)
                 self.state["train_seconds"] += time.perf_counter() - started
                 started = time.perf_counter()
                 self.save_checkpoint()
+        self.log_loss(unlogged_loss)
         self.state["train_seconds"] += time.perf_counter() - started
+        mean = self.state["loss_sum"] / max(self.state["batches"], 1)
+        self.state["loss_sum"] = 0.0
+        return mean
+
+    def log_loss(self, unlogged_loss: torch.Tensor) -> None:
+        """Move the losses summed on the device into the state, averaged over processes."""
+        self.state["loss_sum"] += self.accelerator.reduce(unlogged_loss.clone(), "mean").item()
+        unlogged_loss.zero_()
 
     def run(self) -> dict:
         accelerator, task = self.accelerator, self.task
         self.resume()
         for epoch in range(self.state["epoch"], self.recipe["epochs"]):
-            self.train_epoch(epoch)
+            train_loss = self.train_epoch(epoch)
             started = time.perf_counter()
             scores, predictions = self.evaluate()
             self.state["eval_seconds"] += time.perf_counter() - started
             if accelerator.is_main_process:
                 score = scores[task.score]
                 best = self.state["best"]
-                self.state["history"].append(scores)
+                self.state["history"].append({"epoch": epoch + 1, "train_loss": train_loss, "scores": scores})
                 accelerator.print(
-                    f"{task.name} epoch {epoch + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in scores.items())
+                    f"{task.name} epoch {epoch + 1}: train loss {train_loss:.4f}, "
+                    + ", ".join(f"{k} {v:.2f}" for k, v in scores.items())
                 )
                 if best is None or score > best["score"] or (task.ties_improve and score == best["score"]):
                     self.state["best"] = {"score": score, "epoch": epoch + 1, "scores": scores}
