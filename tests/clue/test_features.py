@@ -2,6 +2,8 @@
 through decoding score (almost) 100, the misses being answers that end inside a token; inputs stay within the
 task's max length; choices, chid trimming and pairs are built as the recipes say."""
 
+from itertools import pairwise
+
 import pytest
 
 from kexue_models import Bert4KerasTokenizer
@@ -48,7 +50,7 @@ def test_window_stride(tokenizer):
     task = get_task("cmrc2018")
     long = [example for example in read_task(CLUE_DATA, "cmrc2018", "dev") if len(example.context) > 1200][:5]
     features = encode(task, tokenizer, long, 256)
-    for first, second in zip(features, features[1:], strict=False):
+    for first, second in pairwise(features):
         if first["example"] == second["example"]:
             tokens = tokenizer(long[first["example"]].context, add_special_tokens=False, return_offsets_mapping=True)
             offsets = [tuple(pair) for pair in tokens["offset_mapping"]]
