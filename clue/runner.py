@@ -85,6 +85,13 @@ class ClueArguments:
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1, found {value}")
 
+    def check_batch_sizes(self, processes: int) -> None:
+        """Batches are global and each process takes an equal slice of every one."""
+        for name in self.tasks:
+            batch_size = self.recipe(get_task(name))["batch_size"]
+            if batch_size % processes:
+                raise ValueError(f"batch size {batch_size} ({name}) must be divisible by the {processes} processes")
+
     def recipe(self, task: Task) -> dict:
         """The settings that decide a task's result; a result or checkpoint made under others is not reused."""
         return {
@@ -194,11 +201,6 @@ class TaskRun:
         self.train_features = encode(task, tokenizer, self.train_examples, max_length)
         self.dev_features = encode(task, tokenizer, self.dev_examples, max_length)
         batch_size = self.recipe["batch_size"]
-        if batch_size % accelerator.num_processes:
-            raise ValueError(
-                f"batch size {batch_size} ({task.name}) must be divisible by the {accelerator.num_processes} "
-                "processes: batches are global and each process takes an equal slice"
-            )
         accelerator.gradient_accumulation_steps = task.accumulation
         self.collator = Collator(task, tokenizer.pad_token_id)
         self.sampler = EpochShuffle(len(self.train_features), args.seed)
@@ -407,6 +409,7 @@ def run_clue(args: ClueArguments, accelerator: Accelerator | None = None) -> dic
     """Run the tasks of `args`, skipping those already in `output_dir/results.json` with the same settings;
     returns the results (as written to results.json)."""
     accelerator = accelerator or make_accelerator(args)
+    args.check_batch_sizes(accelerator.num_processes)
     output_dir = Path(args.output_dir)
     results = read_results(output_dir)
     results.update(

@@ -1,0 +1,98 @@
+"""The harness end to end on CPU with tiny encoders and slices of the real CLUE files: fine-tuning, best-epoch
+selection, results beside the published numbers, resume after an interrupt, skipping finished tasks, and any
+transformers encoder (a BERT) as well as ours."""
+
+import json
+
+import pytest
+
+from kexue_models.clue import ClueArguments, run_clue
+from kexue_models.clue.model import ClueModel
+from kexue_models.clue.runner import TaskRun
+from tests.clue.conftest import CLUE_DATA
+
+
+def arguments(model, output_dir, **overrides) -> ClueArguments:
+    settings = {"epochs": 1, "batch_size": 8, "max_train_samples": 64, "max_eval_samples": 32, "split_dev": 0.5,
+                "cpu": True, "lr": 5e-3, **overrides}  # fmt: skip
+    return ClueArguments(model=str(model), data_dir=str(CLUE_DATA), output_dir=str(output_dir), **settings)
+
+
+def test_fine_tunes_afqmc_and_cluener_end_to_end(tiny_roformer_v2, tmp_path):
+    results = run_clue(arguments(tiny_roformer_v2, tmp_path, tasks="afqmc,cluener", epochs=2, compare_with="GAU-α"))
+    assert list(results["tasks"]) == ["afqmc", "cluener"]
+    afqmc, cluener = results["tasks"]["afqmc"], results["tasks"]["cluener"]
+    assert afqmc["protocol"].startswith("dev split") and cluener["protocol"] == "train → dev"  # no afqmc train file
+    assert (afqmc["train_size"], afqmc["dev_size"], cluener["train_size"], cluener["dev_size"]) == (64, 32, 64, 32)
+    assert set(cluener["scores"]) >= {"precision", "recall", "f1", "leaderboard_f1", "f1_name"}
+    losses = [epoch["train_loss"] for epoch in cluener["history"]]
+    assert len(losses) == 2 and losses[1] < losses[0]  # it learns
+    for entry in (afqmc, cluener):
+        best = max(entry["history"], key=lambda epoch: epoch["scores"][entry["score_name"]])
+        assert entry["score"] == best["scores"][entry["score_name"]]
+        assert entry["train_examples_per_second"] > 0 and entry["train_seconds"] > 0
+    assert results["device"].startswith("CPU") and results["processes"] == 1
+    assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(results))
+    table = (tmp_path / "results.md").read_text()
+    assert "| afqmc | Accuracy |" in table and "74.17" in table and "80.01" in table  # Su's GAU-α row
+    assert (tmp_path / "results.png").stat().st_size > 0
+    for task in ("afqmc", "cluener"):
+        rows = (tmp_path / task / "dev_predictions.json").read_text().splitlines()
+        assert len(rows) == 32 and len({json.loads(row)["id"] for row in rows}) == 32
+        assert (tmp_path / task / "best.safetensors").is_file() and not (tmp_path / task / "checkpoint").exists()
+    assert not list(tmp_path.rglob("*.partial*"))
+
+
+def test_any_transformers_encoder(tiny_bert, tmp_path):
+    results = run_clue(arguments(tiny_bert, tmp_path, tasks="wsc,cmrc2018", max_length=128, predict_test=True))
+    assert set(results["tasks"]) == {"wsc", "cmrc2018"}
+    assert set(results["tasks"]["cmrc2018"]["scores"]) == {"exact_match", "f1", "average", "span_accuracy"}
+    assert "No published numbers" in (tmp_path / "results.md").read_text()
+
+
+def test_resume_after_an_interrupt_continues_where_it_stopped(tiny_roformer_v2, tmp_path, monkeypatch):
+    settings = {"tasks": "cluener", "epochs": 2, "checkpoint_steps": 3}  # 8 batches an epoch
+    whole = run_clue(arguments(tiny_roformer_v2, tmp_path / "whole", **settings))["tasks"]["cluener"]
+
+    saved = TaskRun.save_checkpoint
+
+    def save_then_die(self):
+        saved(self)
+        raise KeyboardInterrupt  # killed right after the first checkpoint (epoch 1, batch 3)
+
+    monkeypatch.setattr(TaskRun, "save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run_clue(arguments(tiny_roformer_v2, tmp_path / "cut", **settings))
+    state = json.loads((tmp_path / "cut" / "cluener" / "checkpoint" / "state.json").read_text())
+    assert (state["epoch"], state["batches"]) == (0, 3) and not (tmp_path / "cut" / "results.json").exists()
+    monkeypatch.undo()
+    resumed = run_clue(arguments(tiny_roformer_v2, tmp_path / "cut", **settings))["tasks"]["cluener"]
+    for ours, reference in zip(resumed["history"], whole["history"], strict=True):
+        assert ours["train_loss"] == pytest.approx(reference["train_loss"], rel=1e-5)
+        assert ours["scores"] == pytest.approx(reference["scores"], rel=1e-5)
+
+
+def test_finished_tasks_are_skipped_and_changed_settings_rerun(tiny_roformer_v2, tmp_path, monkeypatch):
+    first = run_clue(arguments(tiny_roformer_v2, tmp_path, tasks="afqmc"))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished task was trained again")
+
+    monkeypatch.setattr(ClueModel, "from_pretrained", no_training)
+    assert run_clue(arguments(tiny_roformer_v2, tmp_path, tasks="afqmc")) == first
+    with pytest.raises(AssertionError, match="trained again"):
+        run_clue(arguments(tiny_roformer_v2, tmp_path, tasks="afqmc", seed=7))
+
+
+def test_clear_errors(tiny_roformer_v2, tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"afqmc/train.json: missing .*--split-dev"):
+        run_clue(arguments(tiny_roformer_v2, tmp_path, tasks="afqmc", split_dev=None))
+    with pytest.raises(ValueError, match="unknown CLUE task 'qnli'"):
+        arguments(tiny_roformer_v2, tmp_path, tasks="afqmc,qnli")
+    with pytest.raises(ValueError, match="split_dev must be a fraction"):
+        arguments(tiny_roformer_v2, tmp_path, split_dev=1.5)
+    with pytest.raises(ValueError, match=r"batch size 7 \(wsc\) must be divisible by the 2 processes"):
+        arguments(tiny_roformer_v2, tmp_path, tasks="wsc", batch_size=7).check_batch_sizes(2)
+    (tmp_path / "results.json").write_text("{")
+    with pytest.raises(ValueError, match=r"results\.json: not valid JSON"):
+        run_clue(arguments(tiny_roformer_v2, tmp_path, tasks="wsc"))
