@@ -19,7 +19,9 @@ def arguments(model, output_dir, **overrides) -> ClueArguments:
 
 
 def test_fine_tunes_afqmc_and_cluener_end_to_end(tiny_roformer_v2, tmp_path):
-    results = run_clue(arguments(tiny_roformer_v2, tmp_path, tasks="afqmc,cluener", epochs=2, compare_with="GAU-α"))
+    results = run_clue(
+        arguments(tiny_roformer_v2, tmp_path, tasks="afqmc,cluener", epochs=2, compare_with="GAU-α", predict_test=True)
+    )
     assert list(results["tasks"]) == ["afqmc", "cluener"]
     afqmc, cluener = results["tasks"]["afqmc"], results["tasks"]["cluener"]
     assert afqmc["protocol"].startswith("dev split") and cluener["protocol"] == "train → dev"  # no afqmc train file
@@ -41,6 +43,12 @@ def test_fine_tunes_afqmc_and_cluener_end_to_end(tiny_roformer_v2, tmp_path):
         assert len(rows) == 32 and len({json.loads(row)["id"] for row in rows}) == 32
         assert (tmp_path / task / "best.safetensors").is_file() and not (tmp_path / task / "checkpoint").exists()
     assert not list(tmp_path.rglob("*.partial*"))
+    # cluener's test file is here (afqmc's is not): a submission from the best epoch, under CLUE's name
+    assert (afqmc["submissions"], cluener["submissions"]) == ([], ["cluener_predict.json"])
+    submission = [
+        json.loads(row) for row in (tmp_path / "submission" / "cluener_predict.json").read_text().splitlines()
+    ]
+    assert len(submission) == 1345 and set(submission[0]) == {"id", "text", "label"}
 
 
 def test_any_transformers_encoder(tiny_bert, tmp_path):
