@@ -337,9 +337,7 @@ class TaskRun:
             self.state["epoch"], self.state["batches"] = epoch + 1, 0
             self.save_checkpoint()
         state = self.broadcast_state()
-        load_model(
-            accelerator.unwrap_model(self.model), str(self.folder / BEST_WEIGHTS), device=str(accelerator.device)
-        )
+        load_model(accelerator.unwrap_model(self.model), str(self.folder / BEST_WEIGHTS))
         submissions = self.predict_test() if self.args.predict_test else []
         return self.result(state, submissions)
 
