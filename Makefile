@@ -19,6 +19,10 @@ demo: setup
 	$(BIN)/python scripts/demo.py
 	rm -rf demo_output/pretrain  # the demo starts afresh; a real run resumes instead
 	$(BIN)/python scripts/pretrain.py --steps 30 --output-dir demo_output/pretrain
+	rm -rf demo_output/clue
+	$(BIN)/kexue-clue --model demo_output/pretrain/direct/model --tasks cmrc2018 --data-dir demo/clue \
+		--output-dir demo_output/clue --epochs 2 --batch-size 8 --max-length 256 --compare-with GAU-α
+	cat demo_output/clue/results.md
 
 lint: setup
 	$(BIN)/ruff check .
