@@ -34,6 +34,7 @@ test: lint
 bench: setup
 	$(BIN)/python scripts/bench_encoders.py
 	$(BIN)/python scripts/bench_transformer_vq.py
+	$(BIN)/python scripts/bench_clue.py
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache .ruff_cache
