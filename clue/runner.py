@@ -384,6 +384,7 @@ class TaskRun:
             "history": state["history"],
             "protocol": self.protocol,
             "train_size": len(self.train_examples),
+            "train_features": len(self.train_features),  # cmrc2018: windows; otherwise = train_size
             "dev_size": len(self.dev_examples),
             "train_seconds": state["train_seconds"],
             "eval_seconds": state["eval_seconds"],

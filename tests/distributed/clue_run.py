@@ -22,9 +22,19 @@ def main(model: str, output_dir: str) -> None:
             setattr(runner, writer, refuse)
     run_clue(
         ClueArguments(
-            model=model, data_dir=DATA_DIR, output_dir=output_dir, tasks="afqmc,cluener", epochs=2, batch_size=8,
-            max_train_samples=64, max_eval_samples=29, split_dev=0.5, lr=5e-3, cpu=True, checkpoint_steps=5,
-        )  # fmt: skip
+            model=model,
+            data_dir=DATA_DIR,
+            output_dir=output_dir,
+            tasks="afqmc,cluener",
+            epochs=2,
+            batch_size=8,
+            max_train_samples=64,
+            max_eval_samples=29,
+            split_dev=0.5,
+            lr=5e-3,
+            cpu=True,
+            checkpoint_steps=5,
+        )
     )
 
 
