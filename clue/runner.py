@@ -194,6 +194,7 @@ class TaskRun:
 
     def __init__(self, args: ClueArguments, accelerator: Accelerator, task: Task, tokenizer):
         self.args, self.accelerator, self.task, self.tokenizer = args, accelerator, task, tokenizer
+        accelerator.free_memory()  # forget the previous task's model and optimizer: checkpoints hold this task's only
         self.recipe = args.recipe(task)
         self.folder = Path(args.output_dir) / task.name
         self.train_examples, self.dev_examples, self.protocol = load_splits(args, task)
@@ -426,6 +427,7 @@ def run_clue(args: ClueArguments, accelerator: Accelerator | None = None) -> dic
             accelerator.print(f"{name}: done already ({done['score_name']} {done['score']:.2f}), skipped")
             continue
         entry = TaskRun(args, accelerator, task, tokenizer).run()
+        accelerator.free_memory()
         results["tasks"][name] = entry
         if accelerator.is_main_process:
             write_results(output_dir, results, published)
