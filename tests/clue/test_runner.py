@@ -7,6 +7,7 @@ import json
 import pytest
 
 from kexue_models.clue import ClueArguments, run_clue
+from kexue_models.clue.cli import main
 from kexue_models.clue.model import ClueModel
 from kexue_models.clue.runner import TaskRun
 from tests.clue.conftest import CLUE_DATA
@@ -106,3 +107,15 @@ def test_clear_errors(tiny_roformer_v2, tmp_path):
     (tmp_path / "results.json").write_text("{")
     with pytest.raises(ValueError, match=r"results\.json: not valid JSON"):
         run_clue(arguments(tiny_roformer_v2, tmp_path, tasks="wsc"))
+
+
+def test_command_line(tiny_roformer_v2, tmp_path):
+    main([
+        "--model", str(tiny_roformer_v2), "--tasks", "wsc", "--data-dir", str(CLUE_DATA), "--output-dir",
+        str(tmp_path), "--epochs", "1", "--batch-size", "16", "--max-train-samples", "32", "--max-eval-samples", "16",
+        "--cpu", "--compare-with", "BERT",
+    ])  # fmt: skip
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["tasks"]["wsc"]["batch_size"] == 16 and "78.62" in (tmp_path / "results.md").read_text()
+    with pytest.raises(SystemExit):
+        main(["--model", "m", "--data-dir", "d", "--output-dir", "o", "--entity-head", "crf"])
