@@ -18,14 +18,15 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator, DataLoaderConfiguration, DistributedDataParallelKwargs, PartialState
-from accelerate.utils import set_seed
+from accelerate.utils import broadcast_object_list, set_seed
 from safetensors.torch import load_model, save_model
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 from transformers import AutoConfig, AutoTokenizer
 
 from ..conversion.output import replace_directory
-from ..model_cards.cards import SU_CLUE_DEV, PublishedResults
+from ..model_cards import spec_for
+from ..model_cards.cards import CARDS, SU_CLUE_DEV, PublishedResults
 from . import metrics
 from .features import Collator, encode
 from .model import ENTITY_HEADS, ClueModel
@@ -179,9 +180,6 @@ def published_results(args: ClueArguments) -> PublishedResults | None:
     """The published row to compare with: `compare_with`, else the card of the published model this is."""
     if args.compare_with:
         return SU_CLUE_DEV[args.compare_with]
-    from ..model_cards import spec_for
-    from ..model_cards.cards import CARDS
-
     config = AutoConfig.from_pretrained(args.model).to_dict()
     if config.get("model_type") not in {spec.model_type for spec in CARDS.values()}:
         return None
@@ -344,8 +342,6 @@ class TaskRun:
 
     def broadcast_state(self) -> dict:
         """The main process's state (it alone scores dev) on every process."""
-        from accelerate.utils import broadcast_object_list
-
         return broadcast_object_list([self.state])[0]
 
     def save_best(self, predictions: list) -> None:
