@@ -126,7 +126,7 @@ def encode_spans(tokenizer, examples: Sequence[SpanExample], max_length: int) ->
         question_ids = question["ids"][: max_length - 3 - WINDOW_STRIDE]
         width = max_length - 3 - len(question_ids)
         answer = None
-        if example.answers:
+        if example.answers and example.answer_starts[0] >= 0:
             start = example.answer_starts[0]
             answer = covering_tokens(context["offsets"], start, start + len(example.answers[0]))
         first_context = len(question_ids) + 2

@@ -67,7 +67,7 @@ class SpanExample:
     context: str
     question: str
     answers: tuple[str, ...] = ()
-    answer_starts: tuple[int, ...] = ()
+    answer_starts: tuple[int, ...] = ()  # -1: an annotated answer that does not occur in the context
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,9 @@ def read_cmrc2018(path: Path) -> list[SpanExample]:
         for paragraph in article["paragraphs"]:
             context = paragraph["context"]
             for qa in paragraph["qas"]:
-                answers = [answer for answer in qa.get("answers", []) if answer.get("answer_start", -1) >= 0]
+                # every annotated answer counts for EM/F1, also those marked -1 (193 dev answers: variants that
+                # do not occur in the context); empty texts are test-file placeholders
+                answers = [answer for answer in qa.get("answers", []) if str(answer.get("text", "")).strip()]
                 starts = [answer_start(context, answer, path, qa["id"]) for answer in answers]
                 examples.append(
                     SpanExample(
@@ -194,8 +196,11 @@ def read_cmrc2018(path: Path) -> list[SpanExample]:
 
 def answer_start(context: str, answer: dict, path: Path, question: str) -> int:
     """The answer's offset; where the file's `answer_start` is off (some CMRC 2018 dev answers are), the
-    occurrence of the answer text nearest to it. An answer absent from its context is an error."""
-    text, start = answer["text"], answer["answer_start"]
+    occurrence of the answer text nearest to it; -1 where the file says -1. An answer with an offset that does not
+    occur in its context is an error."""
+    text, start = answer["text"], answer.get("answer_start", -1)
+    if start < 0:
+        return -1
     if context[start : start + len(text)] == text:
         return start
     found = [match.start() for match in re.finditer(re.escape(text), context)]

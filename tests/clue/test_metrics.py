@@ -3,6 +3,9 @@ and CMRC 2018 EM/F1 on imperfect predictions equal to what the official script c
 is Python 2 (ymcui/cmrc2018 `squad-style-data/cmrc2018_evaluate.py`); the expected values below are worked
 out by hand, step by step, from its code."""
 
+import json
+import random
+
 import pytest
 
 from kexue_models.clue import read_task
@@ -81,3 +84,35 @@ def test_cluener_positions_count_for_micro_f1_and_texts_for_the_leaderboard():
 def test_unknown_metric_is_refused():
     with pytest.raises(ValueError, match="unknown CLUE metric"):
         load("squad")
+
+
+def perturbed(example, index: int, rng: random.Random) -> str:
+    """An imperfect prediction of one of six kinds: gold, one character short, two long, shifted, a random span
+    of the context, or the answer wrapped in punctuation and Latin text."""
+    answer, start, context = example.answers[0], example.answer_starts[0], example.context
+    end = start + len(answer)
+    offset = rng.randrange(max(1, len(context) - len(answer)))
+    return [answer, context[start : end - 1], context[start : end + 2], context[start + 1 : end + 1],
+            context[offset : offset + len(answer)], f"《{answer}》 the {answer}-2018"][index % 6]  # fmt: skip
+
+
+def test_cmrc2018_equals_the_official_script_on_every_dev_question_perturbed():
+    """Our metric against CMRC 2018's official script (ported line for line to Python 3 in
+    cmrc2018_official.py) on all 3,219 dev questions, each with an imperfect prediction."""
+    from tests.clue import cmrc2018_official
+
+    path = DATA / "cmrc2018" / "dev.json"
+    examples = read_task(DATA, "cmrc2018", "dev")
+    rng = random.Random(0)
+    predictions = {example.id: perturbed(example, index, rng) for index, example in enumerate(examples)}
+    official_f1, official_em, total, skipped = cmrc2018_official.evaluate(json.loads(path.read_text()), predictions)
+    ours = load("cmrc2018").compute(
+        predictions=[{"id": key, "prediction_text": text} for key, text in predictions.items()],
+        references=[
+            {"id": e.id, "answers": {"text": list(e.answers), "answer_start": list(e.answer_starts)}} for e in examples
+        ],
+    )
+    assert (total, skipped) == (3219, 0)
+    assert 15 < official_em < 60 and 40 < official_f1 < 90  # the perturbations cost something, not everything
+    assert ours["exact_match"] == pytest.approx(official_em, abs=1e-9)
+    assert ours["f1"] == pytest.approx(official_f1, abs=1e-9)
