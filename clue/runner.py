@@ -148,6 +148,23 @@ def subset(examples: list, size: int | None) -> list:
     return [examples[index] for index in chosen]
 
 
+def missing_data(args: ClueArguments, names: list[str]) -> list[str]:
+    """What these tasks lack under `data_dir`: run_clue checks all of them before any starts."""
+    problems = []
+    for name in names:
+        task = get_task(name)
+        folder = Path(args.data_dir) / name
+        for file in task.dev:
+            if not (folder / file).is_file():
+                problems.append(f"{folder / file}: missing (CLUE's {name} dev file)")
+        if args.split_dev is None and not has_split(args.data_dir, name, "train"):
+            problems.append(
+                f"{folder / task.train[0]}: missing (CLUE's {name} train file); add it, or pass --split-dev FRACTION "
+                "to fine-tune on part of dev and evaluate on the rest"
+            )
+    return problems
+
+
 def load_splits(args: ClueArguments, task: Task) -> tuple[list, list, str]:
     """(train examples, dev examples, protocol): CLUE's train → dev, or with `split_dev` and no train file, a
     fixed split of dev that the results name as such."""
@@ -162,11 +179,7 @@ def load_splits(args: ClueArguments, task: Task) -> tuple[list, list, str]:
         dev = [dev[index] for index in sorted(order[cut:])]
         protocol = f"dev split: train on {args.split_dev:.0%} of dev, evaluate on the other {1 - args.split_dev:.0%}"
     else:
-        missing = Path(args.data_dir) / task.name / task.train[0]
-        raise FileNotFoundError(
-            f"{missing}: missing (CLUE's {task.name} train file); add it, or pass --split-dev FRACTION to fine-tune "
-            "on part of dev and evaluate on the rest"
-        )
+        raise FileNotFoundError(missing_data(args, [task.name])[0])
     return subset(train, args.max_train_samples), subset(dev, args.max_eval_samples), protocol
 
 
@@ -406,6 +419,9 @@ def run_clue(args: ClueArguments, accelerator: Accelerator | None = None) -> dic
     returns the results (as written to results.json)."""
     accelerator = accelerator or make_accelerator(args)
     args.check_batch_sizes(accelerator.num_processes)
+    problems = missing_data(args, args.tasks)
+    if problems:
+        raise FileNotFoundError("\n".join(problems))
     output_dir = Path(args.output_dir)
     results = read_results(output_dir)
     results.update(

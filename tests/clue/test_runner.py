@@ -98,6 +98,9 @@ def test_finished_tasks_are_skipped_and_changed_settings_rerun(tiny_roformer_v2,
 def test_clear_errors(tiny_roformer_v2, tmp_path):
     with pytest.raises(FileNotFoundError, match=r"afqmc/train.json: missing .*--split-dev"):
         run_clue(arguments(tiny_roformer_v2, tmp_path, tasks="afqmc", split_dev=None))
+    with pytest.raises(FileNotFoundError, match=r"chid/dev.json: missing") as missing:
+        run_clue(arguments(tiny_roformer_v2, tmp_path, tasks="wsc,chid"))  # found before wsc trains
+    assert not (tmp_path / "wsc").exists() and "chid/train.json" not in str(missing.value)  # --split-dev given
     with pytest.raises(ValueError, match="unknown CLUE task 'qnli'"):
         arguments(tiny_roformer_v2, tmp_path, tasks="afqmc,qnli")
     with pytest.raises(ValueError, match="split_dev must be a fraction"):
