@@ -38,7 +38,9 @@ def markdown(results: dict, published: PublishedResults | None) -> str:
         "best), so it is optimistic by selection.",
         "",
     ]
-    header = "| task | metric | ours | published | epochs | train / dev examples | protocol | s | train ex/s |"
+    header = (
+        "| task | metric | ours | published | best epoch | train / dev examples | protocol | time (s) | train ex/s |"
+    )
     lines += [header, "|---" * (header.count("|") - 1) + "|"]
     for task, entry in results["tasks"].items():
         theirs = published.scores.get(task) if published else None
@@ -49,7 +51,11 @@ def markdown(results: dict, published: PublishedResults | None) -> str:
             f"| {entry['train_examples_per_second']:.1f} |"
         )
     if published:
-        lines += ["", f"Published: {published.source_name}, {published.source_url}."]
+        lines += [
+            "",
+            f"Published: {published.source_name}, {published.source_url}: the model named there, fine-tuned "
+            "on CLUE's full train sets; compare only runs of that model with the full recipe.",
+        ]
     else:
         lines += ["", "No published numbers for this model (`--compare-with` picks a row of the GAU-α table)."]
     extra = [f"- {task}: " + ", ".join(f"{key} {value:.2f}" for key, value in entry["scores"].items())
