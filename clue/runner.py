@@ -400,6 +400,9 @@ class TaskRun:
             "eval_seconds": state["eval_seconds"],
             "train_examples_per_second": state["train_examples"] / max(state["train_seconds"], 1e-9),
             "submissions": submissions,
+            "device": device_name(self.accelerator),
+            "precision": "bf16" if self.args.bf16 else "float32",
+            "processes": self.accelerator.num_processes,
         }
 
 

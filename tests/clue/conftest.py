@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from transformers import BertConfig, BertModel, BertTokenizerFast
 
-from kexue_models import Bert4KerasTokenizer, RoFormerV2Config, RoFormerV2Model
+from kexue_models import Bert4KerasTokenizer, GAUAlphaConfig, GAUAlphaModel, RoFormerV2Config, RoFormerV2Model
 from tests.conftest import SHARED
 
 VOCAB = SHARED / "vocab" / "chinese_char_vocab_12000.txt"
@@ -32,5 +32,16 @@ def tiny_bert(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny_bert")
     tokenizer = BertTokenizerFast(vocab_file=str(VOCAB))
     BertModel(BertConfig(vocab_size=tokenizer.vocab_size, max_position_embeddings=512, **TINY)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_gau_alpha(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("tiny_gau_alpha")
+    tokenizer = Bert4KerasTokenizer(str(VOCAB))
+    shape = {key: value for key, value in TINY.items() if key != "num_attention_heads"}
+    config = GAUAlphaConfig(vocab_size=tokenizer.vocab_size, attention_key_size=16, **shape)
+    GAUAlphaModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

@@ -35,6 +35,7 @@ def test_fine_tunes_afqmc_and_cluener_end_to_end(tiny_roformer_v2, tmp_path):
         assert entry["score"] == best["scores"][entry["score_name"]]
         assert entry["train_examples_per_second"] > 0 and entry["train_seconds"] > 0
     assert results["device"].startswith("CPU") and results["processes"] == 1
+    assert (cluener["device"], cluener["precision"], cluener["seed"]) == (results["device"], "float32", 42)
     assert json.loads((tmp_path / "results.json").read_text()) == json.loads(json.dumps(results))
     table = (tmp_path / "results.md").read_text()
     assert "| afqmc | Accuracy |" in table and "74.17" in table and "80.01" in table  # Su's GAU-α row
@@ -52,9 +53,11 @@ def test_fine_tunes_afqmc_and_cluener_end_to_end(tiny_roformer_v2, tmp_path):
     assert len(submission) == 1345 and set(submission[0]) == {"id", "text", "label"}
 
 
-def test_any_transformers_encoder(tiny_bert, tmp_path):
-    results = run_clue(arguments(tiny_bert, tmp_path, tasks="wsc,cmrc2018", max_length=128, predict_test=True))
-    assert set(results["tasks"]) == {"wsc", "cmrc2018"}
+@pytest.mark.parametrize("encoder", ["tiny_gau_alpha", "tiny_bert"])
+def test_gau_alpha_and_any_transformers_encoder(encoder, request, tmp_path):
+    model = request.getfixturevalue(encoder)
+    results = run_clue(arguments(model, tmp_path, tasks="wsc,cmrc2018,c3", max_length=128, max_train_samples=16))
+    assert set(results["tasks"]) == {"wsc", "cmrc2018", "c3"}
     assert set(results["tasks"]["cmrc2018"]["scores"]) == {"exact_match", "f1", "average", "span_accuracy"}
     assert "No published numbers" in (tmp_path / "results.md").read_text()
 
