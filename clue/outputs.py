@@ -89,7 +89,7 @@ def write_chart(path: Path, results: dict, published: PublishedResults | None) -
     axes.bar([x - 0.2 for x in positions], ours, width=0.4, label="this run")
     if published:
         theirs = [published.scores.get(task, 0.0) for task in tasks]
-        axes.bar([x + 0.2 for x in positions], theirs, width=0.4, label=published.source_name.split(",")[0])
+        axes.bar([x + 0.2 for x in positions], theirs, width=0.4, label=published.source_name.split(" (")[0])
     axes.set_xticks(list(positions), tasks, rotation=30)
     axes.set_ylabel("dev score (%)")
     axes.set_title(f"CLUE dev: {Path(results['model']).name}")

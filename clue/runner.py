@@ -23,6 +23,7 @@ from safetensors.torch import load_model, save_model
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 from transformers import AutoConfig, AutoTokenizer
+from transformers.utils import cached_file
 
 from ..conversion.output import replace_directory
 from ..model_cards import spec_for
@@ -190,14 +191,20 @@ def device_name(accelerator: Accelerator) -> str:
 
 
 def published_results(args: ClueArguments) -> PublishedResults | None:
-    """The published row to compare with: `compare_with`, else the card of the published model this is."""
+    """The published row to compare with: `compare_with`, else the card's of the published model this folder was
+    converted from (a converter's conversion.json says so; the shape alone does not: random or other weights of
+    the same shape have no published numbers)."""
     if args.compare_with:
         return SU_CLUE_DEV[args.compare_with]
     config = AutoConfig.from_pretrained(args.model).to_dict()
     if config.get("model_type") not in {spec.model_type for spec in CARDS.values()}:
         return None
+    try:
+        converted = cached_file(args.model, "conversion.json", _raise_exceptions_for_missing_entries=False)
+    except OSError:  # a Hub id without network
+        converted = None
     published = spec_for(config).published
-    return published[0] if published else None
+    return published[0] if converted and published else None
 
 
 class TaskRun:

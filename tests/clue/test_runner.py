@@ -6,10 +6,11 @@ import json
 
 import pytest
 
+from kexue_models import RoFormerV2Config
 from kexue_models.clue import ClueArguments, run_clue
 from kexue_models.clue.cli import main
 from kexue_models.clue.model import ClueModel
-from kexue_models.clue.runner import TaskRun
+from kexue_models.clue.runner import TaskRun, published_results
 from tests.clue.conftest import CLUE_DATA
 
 
@@ -125,3 +126,15 @@ def test_command_line(tiny_roformer_v2, tmp_path):
     assert results["tasks"]["wsc"]["batch_size"] == 16 and "78.62" in (tmp_path / "results.md").read_text()
     with pytest.raises(SystemExit):
         main(["--model", "m", "--data-dir", "d", "--output-dir", "o", "--entity-head", "crf"])
+
+
+def test_published_numbers_only_for_converted_published_weights(tmp_path):
+    """Shape alone does not make a published model: a base-shaped RoFormerV2 compares with JunnYu's runs of the
+    released weights only if a converter wrote the folder (conversion.json)."""
+    RoFormerV2Config().save_pretrained(tmp_path)  # base shape, no weights needed to decide
+    settings = ClueArguments(model=str(tmp_path), data_dir=str(CLUE_DATA), output_dir=str(tmp_path / "run"))
+    assert published_results(settings) is None
+    (tmp_path / "conversion.json").write_text("{}")
+    assert published_results(settings).scores["afqmc"] == 76.20
+    settings.compare_with = "RoBERTa"
+    assert published_results(settings).scores["afqmc"] == 74.05
