@@ -203,8 +203,8 @@ def published_results(args: ClueArguments) -> PublishedResults | None:
         converted = cached_file(args.model, "conversion.json", _raise_exceptions_for_missing_entries=False)
     except OSError:  # a Hub id without network
         converted = None
-    published = spec_for(config).published
-    return published[0] if converted and published else None
+    published = spec_for(config, converted=bool(converted)).published
+    return published[0] if published else None
 
 
 class TaskRun:

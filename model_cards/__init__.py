@@ -15,11 +15,13 @@ from ..modeling.hub_files import write_text_atomic
 from .cards import CARDS, CLUE_TASKS, GENERIC, CardSpec
 
 
-def spec_for(config: dict) -> CardSpec:
-    """The spec of the published model whose shape this config has, else its model type's spec under a
-    descriptive title and without published numbers (they belong to the published weights only)."""
+def spec_for(config: dict, converted: bool) -> CardSpec:
+    """The spec of the published model whose shape this config has if a converter made the folder from a
+    checkpoint, else its model type's spec under a descriptive title and without published numbers: they belong
+    to the published weights only, not to others of the same shape (trained from scratch, fine-tuned)."""
     for spec in CARDS.values():
-        if spec.model_type == config["model_type"] and spec.shape and spec.shape.items() <= config.items():
+        shaped = spec.shape and spec.shape.items() <= config.items()
+        if converted and spec.model_type == config["model_type"] and shaped:
             return spec
     template = next(spec for spec in CARDS.values() if spec.model_type == config["model_type"])
     title = f"{GENERIC[config['model_type']]} ({config['num_hidden_layers']} layers, hidden {config['hidden_size']})"
@@ -121,7 +123,7 @@ def render_card(folder: str | os.PathLike, parity: dict | None = None) -> Path:
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     report_path = folder / "conversion.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else None
-    spec = spec_for(config)
+    spec = spec_for(config, converted=report is not None)
     auto_class = "AutoModelForCausalLM" if spec.model_type == "transformer_vq" else "AutoModelForMaskedLM"
     tokenizer_note = (
         "The tokenizer is bert4keras' character-level tokenizer (lower-cased, Chinese characters split); Su's "

@@ -22,6 +22,8 @@ def test_published_model_cards_have_valid_metadata(tmp_path, name):
     spec = CARDS[name]
     config_class = {"roformer_v2": RoFormerV2Config, "gau_alpha": GAUAlphaConfig}[spec.model_type]
     config_class(**spec.shape).save_pretrained(tmp_path)
+    source = {"format": "bert4keras TF checkpoint", "files": {"bert_model.ckpt.index": "0" * 64}}
+    (tmp_path / "conversion.json").write_text(json.dumps({"source": source}))  # what a converter writes
     card = ModelCard.load(render_card(tmp_path))
     data = card.data.to_dict()
     assert data["language"] == "zh" and data["library_name"] == "transformers"
@@ -31,6 +33,13 @@ def test_published_model_cards_have_valid_metadata(tmp_path, name):
     for result in results:
         assert result.source_name and result.source_url and result.dataset_split == "validation"
     assert spec.title in card.text and "@techreport" in card.text and "trust_remote_code=True" in card.text
+
+
+def test_same_shape_without_a_conversion_carries_no_published_numbers(tmp_path):
+    """Trained from scratch or fine-tuned at the published shape: the released weights' numbers are not its."""
+    RoFormerV2Config().save_pretrained(tmp_path)  # the base shape
+    card = ModelCard.load(render_card(tmp_path))
+    assert not card.data.eval_results and "RoFormerV2 (12 layers, hidden 768)" in card.text
 
 
 def test_other_shapes_carry_no_published_numbers(tmp_path):
