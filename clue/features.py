@@ -13,6 +13,7 @@ Token type ids are never passed: every segment is 0, as in Su's fine-tuning. Off
 map predicted tokens back to characters of the original text.
 """
 
+from collections import defaultdict
 from collections.abc import Sequence
 
 import torch
@@ -38,35 +39,39 @@ def special_ids(tokenizer) -> tuple[int, int]:
     return tokenizer.cls_token_id, tokenizer.sep_token_id
 
 
+def batched(tokenizer, texts: list[str], pairs: list[str] | None = None, desc: str = "tokenizing", **options) -> dict:
+    """The tokenizer over `texts` (and `pairs`) in chunks with progress; each output's lists concatenated."""
+    merged: dict[str, list] = defaultdict(list)
+    for start in tqdm(range(0, len(texts), TOKENIZE_CHUNK), desc=desc, unit="chunk", leave=False):
+        chunk = slice(start, start + TOKENIZE_CHUNK)
+        for key, values in tokenizer(texts[chunk], pairs[chunk] if pairs else None, **options).items():
+            merged[key] += values
+    return merged
+
+
 def tokenize(tokenizer, texts: list[str], desc: str) -> list[dict]:
-    """Token ids and character offsets of each text, without special tokens, in chunks with progress."""
+    """Token ids and character offsets of each text, without special tokens."""
     if not tokenizer.is_fast:
         raise ValueError(f"{type(tokenizer).__name__}: the CLUE harness needs a fast tokenizer (character offsets)")
-    encoded = []
-    for start in tqdm(range(0, len(texts), TOKENIZE_CHUNK), desc=desc, unit="chunk", leave=False):
-        batch = tokenizer(texts[start : start + TOKENIZE_CHUNK], add_special_tokens=False, return_offsets_mapping=True)
-        encoded += [
-            {"ids": ids, "offsets": offsets}
-            for ids, offsets in zip(batch["input_ids"], batch["offset_mapping"], strict=True)
-        ]
-    return encoded
+    batch = batched(tokenizer, texts, desc=desc, add_special_tokens=False, return_offsets_mapping=True)
+    return [
+        {"ids": ids, "offsets": offsets}
+        for ids, offsets in zip(batch["input_ids"], batch["offset_mapping"], strict=True)
+    ]
+
+
+def label_of(example: TextExample | ChoiceExample) -> int:
+    return IGNORED_LABEL if example.label is None else example.label
 
 
 def encode_texts(tokenizer, examples: Sequence[TextExample], max_length: int) -> list[dict]:
-    features = []
-    pairs = examples and examples[0].text_pair is not None
-    for start in tqdm(range(0, len(examples), TOKENIZE_CHUNK), desc="tokenizing", unit="chunk", leave=False):
-        chunk = examples[start : start + TOKENIZE_CHUNK]
-        batch = tokenizer(
-            [example.text for example in chunk],
-            [example.text_pair for example in chunk] if pairs else None,
-            truncation=True,
-            max_length=max_length,
-        )
-        for offset, (example, ids) in enumerate(zip(chunk, batch["input_ids"], strict=True)):
-            label = IGNORED_LABEL if example.label is None else example.label
-            features.append({"example": start + offset, "input_ids": ids, "label": label})
-    return features
+    pairs = [example.text_pair for example in examples] if examples and examples[0].text_pair is not None else None
+    texts = [example.text for example in examples]
+    ids = batched(tokenizer, texts, pairs, truncation=True, max_length=max_length)["input_ids"]
+    return [
+        {"example": index, "input_ids": row, "label": label_of(example)}
+        for index, (example, row) in enumerate(zip(examples, ids, strict=True))
+    ]
 
 
 def fit_pieces(pieces: list[list[int]], budget: int) -> list[list[int]]:
@@ -106,8 +111,7 @@ def encode_choices(tokenizer, examples: Sequence[ChoiceExample], max_length: int
         for pieces in row:
             first, second, third = fit_pieces([ids[text] for text in pieces], max_length - 4)
             sequences.append([cls, *first, sep, *second, sep, *third, sep])
-        label = IGNORED_LABEL if example.label is None else example.label
-        features.append({"example": index, "input_ids": sequences, "label": label})
+        features.append({"example": index, "input_ids": sequences, "label": label_of(example)})
     return features
 
 

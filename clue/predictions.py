@@ -33,15 +33,19 @@ def assign_jointly(logits: list[list[float]]) -> list[int]:
     return [choice[row] for row in range(len(logits))]
 
 
+def argmax(scores: list[float]) -> int:
+    return max(range(len(scores)), key=scores.__getitem__)
+
+
 def per_example(task: Task, examples: list, features: list[dict], reduced: dict[int, object]) -> list:
     """One prediction per example: a class index, a choice index, (answer text, start) or (type, start, end)
     character spans."""
     if task.kind == "classification":
-        return [max(range(len(reduced[i])), key=reduced[i].__getitem__) for i in range(len(features))]
+        return [argmax(reduced[i]) for i in range(len(features))]
     if task.kind == "choice":
         logits = [reduced[i][: len(example.choices)] for i, example in enumerate(examples)]
         if task.name != "chid":
-            return [max(range(len(row)), key=row.__getitem__) for row in logits]
+            return [argmax(row) for row in logits]
         groups = defaultdict(list)
         for index, example in enumerate(examples):
             groups[example.group].append(index)

@@ -41,6 +41,12 @@ class Task:
     submissions: tuple[tuple[str, str], ...] = ()  # (test file, CLUE's submission file name)
     ties_improve: bool = False  # a dev score equal to the best so far replaces it (Su's cluener uses >=)
 
+    def files(self, split: str) -> tuple[str, ...]:
+        """CLUE's files of the `train` or `dev` split."""
+        if split not in ("train", "dev"):
+            raise ValueError(f"split must be 'train' or 'dev', found {split!r} (test files: read_files)")
+        return self.train if split == "train" else self.dev
+
     def submission_pairs(self) -> tuple[tuple[str, str], ...]:
         return self.submissions or (("test.json", f"{self.name}_predict.json"),)
 
@@ -134,12 +140,8 @@ def read_files(data_dir: str | Path, task: str, names: tuple[str, ...]) -> list:
 
 def read_task(data_dir: str | Path, task: str, split: str) -> list:
     """The examples of CLUE's `train` or `dev` split of `task`."""
-    if split not in ("train", "dev"):
-        raise ValueError(f"split must be 'train' or 'dev', found {split!r} (test files: read_files)")
-    spec = get_task(task)
-    return read_files(data_dir, task, spec.train if split == "train" else spec.dev)
+    return read_files(data_dir, task, get_task(task).files(split))
 
 
 def has_split(data_dir: str | Path, task: str, split: str) -> bool:
-    spec = get_task(task)
-    return all((Path(data_dir) / task / name).is_file() for name in (spec.train if split == "train" else spec.dev))
+    return all((Path(data_dir) / task / name).is_file() for name in get_task(task).files(split))
