@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ..model_cards.cards import CLUE_TASKS, PublishedResults
-from ..modeling.hub_files import write_text_atomic
+from ..modeling.hub_files import staged_file, write_text_atomic
 
 RESULTS_JSON, RESULTS_MD, RESULTS_PNG = "results.json", "results.md", "results.png"
 
@@ -95,7 +95,6 @@ def write_chart(path: Path, results: dict, published: PublishedResults | None) -
     axes.set_title(f"CLUE dev: {Path(results['model']).name}")
     axes.legend(fontsize="small")
     figure.tight_layout()
-    staging = path.with_name(f".{path.name}.partial.png")
-    figure.savefig(staging, dpi=120)
+    with staged_file(path) as staging:
+        figure.savefig(staging, dpi=120)
     pyplot.close(figure)
-    staging.replace(path)

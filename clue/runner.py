@@ -28,6 +28,7 @@ from transformers.utils import cached_file
 from ..conversion.output import replace_directory
 from ..model_cards import spec_for
 from ..model_cards.cards import CARDS, SU_CLUE_DEV, PublishedResults
+from ..modeling.hub_files import staged_file
 from . import metrics
 from .features import Collator, encode
 from .model import ENTITY_HEADS, ClueModel
@@ -366,9 +367,8 @@ class TaskRun:
 
     def save_best(self, predictions: list) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        staging = self.folder / f".{BEST_WEIGHTS}.partial"
-        save_model(self.accelerator.unwrap_model(self.model), str(staging))
-        staging.replace(self.folder / BEST_WEIGHTS)
+        with staged_file(self.folder / BEST_WEIGHTS) as staging:
+            save_model(self.accelerator.unwrap_model(self.model), str(staging))
         write_text(self.folder / "dev_predictions.json", submission_text(self.task, self.dev_examples, predictions))
 
     def predict_test(self) -> list[str]:

@@ -13,6 +13,8 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from transformers import PreTrainedModel
@@ -37,16 +39,23 @@ def flat_sources(path: Path) -> dict[str, str]:
     return sources
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, then rename it over `path`: complete or absent."""
-    descriptor, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+@contextmanager
+def staged_file(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` to write to; renamed over `path` if the block succeeds, removed if not:
+    `path` is complete or absent, whatever library writes it."""
+    descriptor, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    os.close(descriptor)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
+        yield Path(staging)
         os.replace(staging, path)
     except BaseException:
         Path(staging).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    with staged_file(path) as staging:
+        staging.write_text(text, encoding="utf-8")
 
 
 def auto_map(model_class: type) -> dict[str, str]:

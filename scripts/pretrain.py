@@ -40,6 +40,7 @@ from kexue_models import (
     TransformerVQForCausalLM,
 )
 from kexue_models.configuration.configuration_common import TIED_EMBEDDING_MODES
+from kexue_models.modeling.hub_files import staged_file
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO / "demo" / "pretrain_corpus" / "cmrc2018_train_contexts.txt"
@@ -256,8 +257,8 @@ def plot(log_path: Path, png_path: Path, title: str) -> None:
     axis.set(xlabel="step", ylabel="training loss", title=title)
     axis.legend()
     figure.tight_layout()
-    figure.savefig(png_path.with_suffix(".partial.png"), dpi=120)
-    os.replace(png_path.with_suffix(".partial.png"), png_path)
+    with staged_file(png_path) as staging:
+        figure.savefig(staging, dpi=120)
 
 
 def main() -> None:
