@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from transformers import AutoConfig, AutoTokenizer
 from transformers.utils import cached_file
 
-from ..conversion.output import replace_directory
+from ..conversion.output import save_state_atomic
 from ..model_cards import spec_for
 from ..model_cards.cards import CARDS, SU_CLUE_DEV, PublishedResults
 from ..modeling.hub_files import staged_file
@@ -256,17 +256,8 @@ class TaskRun:
         )
 
     def save_checkpoint(self) -> None:
-        """Weights, optimizer, RNG and position, complete or not at all: saved beside, then swapped in."""
-        accelerator, staging = self.accelerator, self.folder / f".{CHECKPOINT}.partial"
-        if accelerator.is_main_process:
-            shutil.rmtree(staging, ignore_errors=True)
-        accelerator.wait_for_everyone()
-        accelerator.save_state(str(staging))
-        accelerator.wait_for_everyone()
-        if accelerator.is_main_process:
-            write_text(staging / STATE, json.dumps(self.state, indent=1))
-            replace_directory(staging, self.folder / CHECKPOINT)
-        accelerator.wait_for_everyone()
+        """Weights, optimizer, RNG and position, complete or not at all."""
+        save_state_atomic(self.accelerator, self.folder / CHECKPOINT, {STATE: self.state})
 
     def predict(self, features: list[dict], examples: list, desc: str) -> list:
         """Per-example predictions, every feature gathered from the processes exactly once."""

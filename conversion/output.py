@@ -48,6 +48,22 @@ def replace_directory(staging: Path, out_dir: Path) -> None:
         os.replace(staging, out_dir)
 
 
+def save_state_atomic(accelerator, folder: Path, records: dict[str, Any], safe_serialization: bool = True) -> None:
+    """An accelerate checkpoint (every process's part) plus the main process's JSON `records` (name → data),
+    written beside `folder` and swapped in only once all of it is on disk."""
+    staging = folder.with_name(f".{folder.name}.partial")
+    if accelerator.is_main_process:
+        shutil.rmtree(staging, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(staging), safe_serialization=safe_serialization)
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        for name, data in records.items():
+            write_json_atomic(staging / name, data)
+        replace_directory(staging, folder)
+    accelerator.wait_for_everyone()
+
+
 def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
     """Write JSON to a temporary file in the same folder, then rename it over `path`."""
     write_text_atomic(Path(path), json.dumps(data, ensure_ascii=False, indent=2) + "\n")

@@ -40,6 +40,7 @@ from kexue_models import (
     TransformerVQForCausalLM,
 )
 from kexue_models.configuration.configuration_common import TIED_EMBEDDING_MODES
+from kexue_models.conversion.output import save_state_atomic
 from kexue_models.modeling.hub_files import staged_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -139,19 +140,6 @@ def build_model(args, tokenizer, mode: str):
     return model
 
 
-def save_checkpoint_atomic(accelerator: Accelerator, folder: Path, step: int) -> None:
-    staging = folder.with_name(folder.name + ".partial")
-    if accelerator.is_main_process:
-        shutil.rmtree(staging, ignore_errors=True)
-    accelerator.wait_for_everyone()
-    accelerator.save_state(str(staging), safe_serialization=False)  # tied weights stay tied
-    if accelerator.is_main_process:
-        (staging / "step.json").write_text(json.dumps({"step": step}))
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(staging, folder)
-    accelerator.wait_for_everyone()
-
-
 def flush_log(accelerator: Accelerator, path: Path, rows: list[dict]) -> None:
     if accelerator.is_main_process:
         write_csv(path, rows, append=True)
@@ -199,7 +187,8 @@ def train_mode(args, accelerator, tokenizer, train: torch.Tensor, mode: str) -> 
             }
         )
         if (step + 1) % args.checkpoint_every == 0 and step + 1 < steps:
-            save_checkpoint_atomic(accelerator, checkpoint, step + 1)
+            # tied weights stay tied: not safetensors
+            save_state_atomic(accelerator, checkpoint, {"step.json": {"step": step + 1}}, safe_serialization=False)
             flush_log(accelerator, out.parent / "log.csv", log_rows)  # the rows up to the checkpoint, once
     flush_log(accelerator, out.parent / "log.csv", log_rows)
     if accelerator.is_main_process:
