@@ -20,7 +20,6 @@ import argparse
 import csv
 import json
 import math
-import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -40,7 +39,7 @@ from kexue_models import (
     TransformerVQForCausalLM,
 )
 from kexue_models.configuration.configuration_common import TIED_EMBEDDING_MODES
-from kexue_models.conversion.output import save_state_atomic
+from kexue_models.conversion.output import atomic_directory, save_state_atomic
 from kexue_models.modeling.hub_files import staged_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -192,9 +191,9 @@ def train_mode(args, accelerator, tokenizer, train: torch.Tensor, mode: str) -> 
             flush_log(accelerator, out.parent / "log.csv", log_rows)  # the rows up to the checkpoint, once
     flush_log(accelerator, out.parent / "log.csv", log_rows)
     if accelerator.is_main_process:
-        accelerator.unwrap_model(model).save_pretrained(out / "model.partial")
-        tokenizer.save_pretrained(out / "model.partial")
-        os.replace(out / "model.partial", out / "model")
+        with atomic_directory(out / "model") as staging:
+            accelerator.unwrap_model(model).save_pretrained(staging)
+            tokenizer.save_pretrained(staging)
         shutil.rmtree(checkpoint, ignore_errors=True)
     accelerator.wait_for_everyone()
 
