@@ -233,6 +233,7 @@ class TaskRun:
             collate_fn=self.collator,
         )
         self.model, self.optimizer, self.train_loader = accelerator.prepare(model, optimizer, train_loader)
+        self.dev_loader = self.loader(self.dev_features)
         self.state = {"epoch": 0, "batches": 0, "history": [], "best": None, "train_seconds": 0.0,
                       "eval_seconds": 0.0, "train_examples": 0, "loss_sum": 0.0, "recipe": self.recipe}  # fmt: skip
 
@@ -259,11 +260,10 @@ class TaskRun:
         """Weights, optimizer, RNG and position, complete or not at all."""
         save_state_atomic(self.accelerator, self.folder / CHECKPOINT, {STATE: self.state})
 
-    def predict(self, features: list[dict], examples: list, desc: str) -> list:
+    def predict(self, loader: DataLoader, features: list[dict], examples: list, desc: str) -> list:
         """Per-example predictions, every feature gathered from the processes exactly once."""
         self.model.eval()
         reduced = {}
-        loader = self.loader(features)
         with torch.no_grad():
             for batch in tqdm(loader, desc=desc, disable=not self.accelerator.is_main_process, leave=False):
                 inputs = {key: value for key, value in batch.items() if key != "labels"}
@@ -276,7 +276,7 @@ class TaskRun:
         return per_example(self.task, examples, features, reduced)
 
     def evaluate(self) -> tuple[dict, list]:
-        predictions = self.predict(self.dev_features, self.dev_examples, f"{self.task.name} dev")
+        predictions = self.predict(self.dev_loader, self.dev_features, self.dev_examples, f"{self.task.name} dev")
         scores = {}
         if self.accelerator.is_main_process:
             inputs, references = metric_inputs(self.task, self.dev_examples, predictions)
@@ -371,7 +371,7 @@ class TaskRun:
                 continue
             examples = read_files(self.args.data_dir, self.task.name, (name,))
             features = encode(self.task, self.tokenizer, examples, self.recipe["max_length"])
-            predictions = self.predict(features, examples, f"{self.task.name} {name}")
+            predictions = self.predict(self.loader(features), features, examples, f"{self.task.name} {name}")
             if self.accelerator.is_main_process:
                 write_text(
                     Path(self.args.output_dir) / "submission" / submission,
