@@ -5,6 +5,7 @@ per-task dev predictions and CLUE submission files. Only the main process calls 
 import json
 from pathlib import Path
 
+from ..conversion.output import write_json_atomic
 from ..model_cards.cards import CLUE_TASKS, PublishedResults
 from ..modeling.hub_files import staged_file, write_text_atomic
 
@@ -66,8 +67,9 @@ def markdown(results: dict, published: PublishedResults | None) -> str:
 
 
 def write_results(output_dir: Path, results: dict, published: PublishedResults | None) -> None:
-    write_text(output_dir / RESULTS_JSON, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    write_text(output_dir / RESULTS_MD, markdown(results, published))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(output_dir / RESULTS_JSON, results)
+    write_text_atomic(output_dir / RESULTS_MD, markdown(results, published))
     write_chart(output_dir / RESULTS_PNG, results, published)
 
 

@@ -18,7 +18,8 @@ def refuse(*args, **kwargs):
 
 def main(model: str, output_dir: str) -> None:
     if not PartialState(cpu=True).is_main_process:
-        for writer in ("write_text", "write_results", "save_model", "replace_directory"):
+        for writer in ("write_text", "write_results", "save_model", "staged_file"):  # checkpoints: every process
+            assert hasattr(runner, writer), writer  # a renamed writer would leave this guard silently off
             setattr(runner, writer, refuse)
     run_clue(
         ClueArguments(
