@@ -47,21 +47,20 @@ def slice_file(source: Path, target: Path, records: int) -> None:
 
 
 def prepare(args) -> None:
-    staging = BUNDLE.with_name(".gpu_bundle.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    for source in sorted((args.data_dir).glob("*/*.json")):
-        split = "dev" if "dev" in source.name else "train" if "train" in source.name else None
-        if split:
-            slice_file(source, staging / "data" / source.parent.name / source.name, SLICE[split])
-    shutil.copy(args.vocab, staging / "vocab.txt")
-    platforms = [option for platform in PLATFORMS for option in ("--platform", platform)]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--python-version",
-         "3.12", "--implementation", "cp", *platforms, "-d", str(staging / "wheels"), *WHEELS],
-        check=True,
-    )  # fmt: skip
-    shutil.rmtree(BUNDLE, ignore_errors=True)
-    staging.replace(BUNDLE)
+    from kexue_models.conversion.output import atomic_directory
+
+    with atomic_directory(BUNDLE, overwrite=True) as staging:
+        for source in sorted((args.data_dir).glob("*/*.json")):
+            split = "dev" if "dev" in source.name else "train" if "train" in source.name else None
+            if split:
+                slice_file(source, staging / "data" / source.parent.name / source.name, SLICE[split])
+        shutil.copy(args.vocab, staging / "vocab.txt")
+        platforms = [option for platform in PLATFORMS for option in ("--platform", platform)]
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+             "--python-version", "3.12", "--implementation", "cp", *platforms, "-d", str(staging / "wheels"), *WHEELS],
+            check=True,
+        )  # fmt: skip
     size = sum(path.stat().st_size for path in BUNDLE.rglob("*") if path.is_file())
     print(f"{BUNDLE}: {size / 2**20:.1f} MiB (carry it: the device run allows 64 MiB with the repo)")
 
